@@ -1,0 +1,202 @@
+"""Loaders: structure of the shipped data, its format traps, and clear errors on bad input."""
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import utils
+from utils.paths import DATA_DIR
+
+STOOQ_HEADER = "Date,Open,High,Low,Close,Volume,OpenInt\n"
+YAHOO_HEADER = "Date,Open,High,Low,Close,Adj Close,Volume\n"
+
+
+def write(tmp_path, text, name="f.csv", encoding="utf-8"):
+    path = tmp_path / name
+    path.write_bytes(text.encode(encoding) if isinstance(text, str) else text)
+    return path
+
+
+# ----------------------------------------------------------------------------- fables
+def test_fables_count_titles_and_no_front_or_back_matter():
+    fables = utils.load_fables()
+    assert len(fables) == 284
+    assert fables[0] == utils.Fable(fables[0].title, fables[0].text)
+    assert fables[0].title == "The Fox and the Grapes"
+    assert fables[0].text.startswith("A hungry Fox saw some fine bunches of Grapes")
+    assert fables[-1].title == "The Traveller and Fortune"
+    assert len({f.title for f in fables}) > 270  # a few fables share a title in the book
+    everything = "\n".join(f.title + "\n" + f.text for f in fables)
+    for marker in ["Gutenberg", "CONTENTS", "INTRODUCTION", "Illustration", "Chesterton", "\r"]:
+        assert marker not in everything
+    assert all(len(f.text) > 100 for f in fables)
+
+
+def test_fables_moral_is_its_own_paragraph():
+    goose = next(f for f in utils.load_fables() if f.title == "The Goose That Laid the Golden Eggs")
+    assert goose.text.split("\n")[-1] == "Much wants more and loses all."
+
+
+def test_fables_rejects_a_text_that_is_not_the_gutenberg_book(tmp_path):
+    path = write(tmp_path, "Once upon a time there was a fox.\n", "story.txt")
+    with pytest.raises(ValueError, match=r"story\.txt.*START OF.*not found"):
+        utils.load_fables(path)
+
+
+# ----------------------------------------------------------------------------- plain text
+def test_load_text_shakespeare():
+    text = utils.load_text(utils.data_path("text/tinyshakespeare.txt"))
+    assert len(text) == 1_115_394
+    assert len(set(text)) == 65
+    assert text.startswith("First Citizen:")
+
+
+def test_load_text_converts_crlf(tmp_path):
+    assert utils.load_text(write(tmp_path, "a\r\nb\r\n", "t.txt")) == "a\nb\n"
+
+
+@pytest.mark.parametrize("content", ["", "  \n\n "])
+def test_load_text_empty_file(tmp_path, content):
+    with pytest.raises(ValueError, match=r"empty\.txt: the file is empty"):
+        utils.load_text(write(tmp_path, content, "empty.txt"))
+
+
+def test_load_text_not_utf8(tmp_path):
+    with pytest.raises(ValueError, match=r"latin\.txt: not UTF-8 text \(byte 0xe9 at offset 3\)"):
+        utils.load_text(write(tmp_path, "caf\xe9 au lait", "latin.txt", encoding="latin-1"))
+
+
+def test_load_text_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"nope\.txt: no such file"):
+        utils.load_text(tmp_path / "nope.txt")
+
+
+# ----------------------------------------------------------------------------- integrity
+@pytest.fixture
+def fake_data_dir(tmp_path, monkeypatch):
+    """A copy of data/ that the loaders treat as the shipped folder."""
+    copy = tmp_path / "data"
+    shutil.copytree(DATA_DIR, copy)
+    monkeypatch.setattr(utils.paths, "DATA_DIR", copy)
+    return copy
+
+
+def test_truncated_shipped_file_is_detected(fake_data_dir):
+    path = fake_data_dir / "prices/msft.us.txt"
+    path.write_bytes(path.read_bytes()[:-500])
+    with pytest.raises(OSError, match=r"msft\.us\.txt: contents do not match.*modified or truncated"):
+        utils.load_prices(path)
+
+
+def test_modified_shipped_file_is_detected(fake_data_dir):
+    path = fake_data_dir / "sentiment/yelp_labelled.txt"
+    path.write_bytes(path.read_bytes().replace(b"\t1\n", b"\t0\n", 1))
+    with pytest.raises(OSError, match=r"yelp_labelled\.txt: contents do not match"):
+        utils.load_sentiment()
+
+
+def test_missing_shipped_file(fake_data_dir):
+    (fake_data_dir / "text/pg11339_aesops_fables_vernon_jones.txt").unlink()
+    with pytest.raises(FileNotFoundError, match=r"pg11339_aesops_fables_vernon_jones\.txt: no such file"):
+        utils.load_fables()
+
+
+def test_unknown_data_name():
+    with pytest.raises(KeyError, match=r"'prices/aapl\.txt' is not a shipped data file"):
+        utils.data_path("prices/aapl.txt")
+
+
+def test_cache_dir_is_created_and_ignored_by_git(tmp_path, monkeypatch):
+    monkeypatch.setattr(utils.paths, "CACHE_DIR", tmp_path / "cache")
+    folder = utils.paths.cache_dir("videos", "clips")
+    assert folder.is_dir() and folder == tmp_path / "cache" / "videos" / "clips"
+    assert "cache/" in (utils.ROOT / ".gitignore").read_text().split("\n")
+
+
+# ----------------------------------------------------------------------------- prices
+def test_prices_shipped_msft():
+    prices = utils.load_prices()
+    assert list(prices.columns) == ["open", "high", "low", "close", "volume"]
+    assert isinstance(prices.index, pd.DatetimeIndex) and prices.index.is_monotonic_increasing
+    assert len(prices) == 7983
+    assert str(prices.index[0].date()) == "1986-03-13" and str(prices.index[-1].date()) == "2017-11-10"
+    assert prices["close"].iloc[0] == pytest.approx(0.07533)
+    assert all(prices.dtypes == np.float64)
+    assert (prices[["open", "high", "low", "close"]] > 0).all().all()
+
+
+def test_prices_yahoo_layout_prefers_adjusted_close(tmp_path):
+    csv = YAHOO_HEADER + "2020-01-02,10,12,9,11,5.5,100\n2020-01-03,11,11,10,10,5,200\n"
+    prices = utils.load_prices(write(tmp_path, csv))
+    assert list(prices.columns) == ["open", "high", "low", "close", "volume"]
+    np.testing.assert_allclose(prices["close"], [5.5, 5.0])
+    np.testing.assert_allclose(prices["open"], [5.0, 5.5])  # scaled by adj/close
+    np.testing.assert_allclose(prices["volume"], [100, 200])
+
+
+def test_prices_accepts_stooq_without_final_newline(tmp_path):
+    prices = utils.load_prices(write(tmp_path, STOOQ_HEADER + "2020-01-02,1,2,1,2,10,0"))
+    assert len(prices) == 1
+
+
+BAD_PRICES = [
+    ("Date,Open,High,Low,Volume\n2020-01-02,1,2,1,10\n", r"missing column\(s\) \['close'\]"),
+    ("Datum,Open,High,Low,Close,Volume\n2020-01-02,1,2,1,2,10\n", r"missing column\(s\) \['date'\]"),
+    (STOOQ_HEADER, r"header only, no rows"),
+    ("", r"the file is empty"),
+    (STOOQ_HEADER + "2020-01-02,1,2,1,2,10,0\n02/01/2020,1,2,1,2,10,0\n",
+     r"unparsable date \(expected YYYY-MM-DD\) at line 3 \(date '02/01/2020'\)"),
+    (STOOQ_HEADER + "2020-01-02,1,2,1,2,10,0\n2020-01-03,1,2,1,2,10,0\n2020-01-03,1,2,1,2,10,0\n",
+     r"duplicate date at line 4 \(date '2020-01-03'\)"),
+    (STOOQ_HEADER + "2020-01-03,1,2,1,2,10,0\n2020-01-02,1,2,1,2,10,0\n",
+     r"date earlier than the row before \(dates must increase\) at line 3 \(date '2020-01-02'\)"),
+    (STOOQ_HEADER + "2020-01-02,1,2,1,2,10,0\n2020-01-03,1,2,1,0,10,0\n",
+     r"non-positive 'close' at line 3"),
+    (STOOQ_HEADER + "2020-01-02,1,2,-1,2,10,0\n", r"non-positive 'low' at line 2"),
+    (STOOQ_HEADER + "2020-01-02,1,2,1,2,10,0\n2020-01-03,1,2,1,abc,10,0\n",
+     r"missing or non-numeric 'close' at line 3"),
+    (YAHOO_HEADER + "2020-01-02,1,2,1,2,2,10\n2020-01-03,null,null,null,null,null,null\n",
+     r"missing or non-numeric 'open' at line 3"),
+    (STOOQ_HEADER + "2020-01-02,1,2,1,,10,0\n2020-01-03,1,2,1,,10,0\n",
+     r"column 'close' has no numeric values"),
+    (STOOQ_HEADER + "2020-01-02,1,2,1,2,-10,0\n", r"negative volume at line 2"),
+]
+
+
+@pytest.mark.parametrize("csv, message", BAD_PRICES)
+def test_prices_bad_input_names_file_and_problem(tmp_path, csv, message):
+    with pytest.raises(ValueError, match=r"my_prices\.csv: " + message):
+        utils.load_prices(write(tmp_path, csv, "my_prices.csv"))
+
+
+def test_prices_shuffled_real_file_is_rejected(tmp_path):
+    lines = utils.data_path("prices/msft.us.txt").read_text().split("\n")
+    body = lines[1:]
+    body[100], body[101] = body[101], body[100]
+    path = write(tmp_path, "\n".join([lines[0], *body]), "shuffled.csv")
+    with pytest.raises(ValueError, match=r"shuffled\.csv: date earlier than the row before.* at line 103"):
+        utils.load_prices(path)
+
+
+# ----------------------------------------------------------------------------- sentiment
+def test_sentiment_has_all_3000_rows_balanced():
+    frame = utils.load_sentiment()
+    assert list(frame.columns) == ["sentence", "label", "source"]
+    assert len(frame) == 3000
+    counts = frame.groupby(["source", "label"]).size()
+    assert (counts == 500).all() and len(counts) == 6
+    assert frame["label"].dtype == np.int64
+    assert frame["sentence"].str.len().min() > 0
+
+
+def test_sentiment_imdb_traps():
+    imdb = utils.load_sentiment().query("source == 'imdb'")
+    # The raw file has 1,002 'lines' by str.splitlines and 748 rows by default CSV quoting.
+    raw = utils.data_path("sentiment/imdb_labelled.txt").read_text(encoding="utf-8")
+    assert len(raw.splitlines()) == 1002 and len(imdb) == 1000
+    assert not imdb["sentence"].str.contains("[\x80-\x9f]").any()
+    assert imdb["sentence"].str.contains("…").any()
+    assert not imdb["sentence"].str.endswith(" ").any()
+    assert imdb["sentence"].str.count('"').mod(2).eq(1).any()  # unbalanced quotes kept as text

@@ -1,0 +1,60 @@
+"""Plotting, reproducibility, the data README and the stored (executed) notebooks."""
+
+import json
+import re
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+import utils
+from utils.paths import SHIPPED
+
+matplotlib.use("Agg")
+NOTEBOOKS = sorted((utils.ROOT / "notebooks").glob("*.ipynb"))
+
+
+def test_plot_history_one_panel_per_metric_with_validation():
+    logs = {"loss": [1.0, 0.5, 0.3], "accuracy": [0.5, 0.7, 0.8], "val_loss": [1.1, 0.7, 0.6],
+            "val_accuracy": [0.4, 0.6, 0.7], "learning_rate": [1e-3] * 3}
+    fig = utils.plot_history(logs, title="demo")
+    assert [ax.get_title() for ax in fig.axes] == ["loss", "accuracy"]
+    assert [line.get_label() for line in fig.axes[0].lines] == ["train", "validation"]
+    assert list(fig.axes[0].lines[1].get_ydata()) == [1.1, 0.7, 0.6]
+
+
+def test_plot_history_errors():
+    with pytest.raises(ValueError, match="non-empty dict"):
+        utils.plot_history({})
+    with pytest.raises(ValueError, match=r"metric\(s\) \['mae'\] not in the history"):
+        utils.plot_history({"loss": [1.0]}, metrics=["mae"])
+
+
+def test_setup_seeds_and_reports_versions(capsys):
+    import numpy as np
+
+    utils.setup(7)
+    first = np.random.rand(3)
+    line = capsys.readouterr().out
+    pattern = r"Python 3\.\d+.* \| TensorFlow 2\.\d+.* \| Keras 3\.\d+.* \| NumPy \d.* \| device: (CPU|GPU)"
+    assert re.search(pattern, line)
+    utils.setup(7)
+    assert (np.random.rand(3) == first).all()
+
+
+def test_data_readme_lists_every_shipped_file_with_its_sha256():
+    readme = (utils.DATA_DIR / "README.md").read_text()
+    for name, digest in SHIPPED.items():
+        assert name in readme and digest in readme, name
+    shipped = {p.relative_to(utils.DATA_DIR).as_posix() for p in utils.DATA_DIR.rglob("*")
+               if p.is_file() and p.name != "README.md"}
+    assert shipped == set(SHIPPED)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_stored_notebook_ran_in_order_without_errors(path: Path):
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    counts = [c["execution_count"] for c in cells if "".join(c["source"]).strip()]
+    assert counts == list(range(1, len(counts) + 1)), "re-run the notebook top to bottom and save it"
+    errors = [o for c in cells for o in c["outputs"] if o["output_type"] == "error"]
+    assert not errors, f"stored with an error output: {errors[0].get('ename')}"

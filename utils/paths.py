@@ -1,0 +1,69 @@
+"""Where the data lives, and a check that shipped files are the ones we shipped."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = ROOT / "data"
+CACHE_DIR = ROOT / "cache"  # generated data; ignored by git
+
+# sha256 of every file shipped in data/ (also listed in data/README.md).
+SHIPPED = {
+    "text/pg11339_aesops_fables_vernon_jones.txt":
+        "655566e8d3f5a977a3836d1635418b006ea4b92283fc6fc96460ac59e0b71c2a",
+    "text/tinyshakespeare.txt":
+        "86c4e6aa9db7c042ec79f339dcb96d42b0075e16b8fc2e86bf0ca57e2dc565ed",
+    "prices/msft.us.txt":
+        "4804b478e15caad8ec9d7a2799f59ab0301a3ea450fef5b8e35db6a1adfa62bd",
+    "sentiment/amazon_cells_labelled.txt":
+        "47003fc0a0d4840b00e96e715b6189bad09e7443a3da41c4cbe12ffc79f86ae3",
+    "sentiment/imdb_labelled.txt":
+        "aef2e49e3da25714d61175e3a6e68eeef74a20a2f914318dc3be9947ea86512d",
+    "sentiment/yelp_labelled.txt":
+        "c76468b7b5c6e56a0804d728345c5f84aa2142ddb214420f61cc9cfd4c00d2ea",
+    "sentiment/readme.txt":
+        "736c26aa54e3614459e50314ece0698051f0923d108ed53938dcb1aa0483bfd4",
+}
+
+
+def data_path(name: str) -> Path:
+    """Path of a shipped file, e.g. ``data_path("prices/msft.us.txt")``; unknown names raise."""
+    if name not in SHIPPED:
+        known = ", ".join(sorted(SHIPPED))
+        raise KeyError(f"{name!r} is not a shipped data file; known files: {known}")
+    return DATA_DIR / name
+
+
+def cache_dir(*parts: str) -> Path:
+    """A folder under ``cache/`` for generated data, created if needed."""
+    path = CACHE_DIR.joinpath(*parts)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _shipped_name(path: Path) -> str | None:
+    try:
+        rel = path.resolve().relative_to(DATA_DIR.resolve()).as_posix()
+    except ValueError:
+        return None
+    return rel if rel in SHIPPED else None
+
+
+def read_bytes(path: str | Path) -> bytes:
+    """The bytes of ``path``; a shipped file is first checked against its sha256."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    raw = path.read_bytes()
+    name = _shipped_name(path)
+    if name is not None:
+        digest = hashlib.sha256(raw).hexdigest()
+        if digest != SHIPPED[name]:
+            raise OSError(
+                f"{path}: contents do not match the shipped file (sha256 {digest[:12]}…, "
+                f"expected {SHIPPED[name][:12]}…); it was modified or truncated. "
+                "Restore it with `git checkout -- data/`."
+            )
+    return raw
