@@ -1,0 +1,203 @@
+"""Character and word language modelling: vocabulary, datasets, n-gram baselines, sampling, generation."""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, defaultdict
+
+import numpy as np
+
+
+# --------------------------------------------------------------------------- vocabulary
+def char_vocabulary(text: str):
+    """A ``StringLookup`` over the characters of ``text`` (index 0 is ``[UNK]``) and its inverse."""
+    import keras
+
+    if not text:
+        raise ValueError("cannot build a vocabulary from an empty text")
+    chars = sorted(set(text))
+    to_ids = keras.layers.StringLookup(vocabulary=chars, mask_token=None)
+    to_chars = keras.layers.StringLookup(vocabulary=chars, mask_token=None, invert=True)
+    return to_ids, to_chars
+
+
+def encode(text: str, to_ids, strict: bool = False) -> np.ndarray:
+    """Character ids of ``text``, shape (len(text),), int64; with ``strict`` unknown characters raise."""
+    import tensorflow as tf
+
+    ids = to_ids(tf.strings.unicode_split(text, "UTF-8")).numpy()
+    if strict and (ids == 0).any():
+        unknown = sorted({ch for ch, i in zip(text, ids, strict=True) if i == 0})
+        raise ValueError(f"characters not in the vocabulary: {unknown!r}")
+    return ids
+
+
+def decode(ids, to_chars) -> str:
+    """The string for a sequence of character ids."""
+    import tensorflow as tf
+
+    return tf.strings.reduce_join(to_chars(np.asarray(ids, dtype="int64"))).numpy().decode("utf-8")
+
+
+# --------------------------------------------------------------------------- datasets
+def next_token_dataset(ids: np.ndarray, seq_len: int, batch_size: int, shuffle: bool = True, seed: int = 0):
+    """tf.data of (input, target) pairs: windows of ``seq_len`` ids and the same windows shifted by one.
+
+    Windows do not overlap; a remainder shorter than ``seq_len + 1`` is dropped.
+    """
+    import tensorflow as tf
+
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or len(ids) < seq_len + 1:
+        raise ValueError(f"need a 1-D sequence of at least seq_len + 1 = {seq_len + 1} ids, got shape {ids.shape}")
+    ds = tf.data.Dataset.from_tensor_slices(ids).batch(seq_len + 1, drop_remainder=True)
+    ds = ds.map(lambda chunk: (chunk[:-1], chunk[1:]))
+    if shuffle:
+        ds = ds.shuffle(10_000, seed=seed)
+    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+# --------------------------------------------------------------------------- n-gram baseline
+class NGramModel:
+    """An interpolated Witten-Bell n-gram model over integer tokens 0 .. vocab_size - 1.
+
+    ``fit(ids)`` counts the training tokens; ``cross_entropy(ids)`` is the mean negative log
+    probability, in nats per token, of every token of ``ids`` given the ``order - 1`` tokens before it.
+    Order 1 is the add-one-smoothed unigram model.
+    """
+
+    def __init__(self, order: int, vocab_size: int):
+        if order < 1 or vocab_size < 2:
+            raise ValueError(f"need order >= 1 and vocab_size >= 2, got order={order}, vocab_size={vocab_size}")
+        self.order, self.vocab_size = order, vocab_size
+        self.counts: list[dict[tuple, Counter]] = []
+
+    def fit(self, ids) -> NGramModel:
+        ids = [int(i) for i in ids]
+        if not ids or max(ids) >= self.vocab_size or min(ids) < 0:
+            raise ValueError(f"ids must be a non-empty sequence of integers in [0, {self.vocab_size})")
+        self.counts = []
+        for k in range(self.order):  # k = length of the context
+            table: dict[tuple, Counter] = defaultdict(Counter)
+            for t in range(k, len(ids)):
+                table[tuple(ids[t - k:t])][ids[t]] += 1
+            self.counts.append(table)
+        self.totals = [{ctx: sum(c.values()) for ctx, c in table.items()} for table in self.counts]
+        return self
+
+    def prob(self, context: tuple, token: int) -> float:
+        """P(token | the last order - 1 tokens of context)."""
+        unigram = self.counts[0][()]
+        p = (unigram[token] + 1) / (self.totals[0][()] + self.vocab_size)
+        for k in range(1, self.order):
+            if len(context) < k:
+                break
+            ctx = tuple(context[len(context) - k:])
+            seen = self.counts[k].get(ctx)
+            if not seen:
+                continue
+            total, distinct = self.totals[k][ctx], len(seen)
+            p = (seen[token] + distinct * p) / (total + distinct)
+        return p
+
+    def cross_entropy(self, ids) -> float:
+        """Mean -log P(token | context) over ``ids``, in nats per token."""
+        if not self.counts:
+            raise ValueError("call fit() before cross_entropy()")
+        ids = [int(i) for i in ids]
+        if not ids:
+            raise ValueError("cannot score an empty sequence")
+        total = 0.0
+        for t, token in enumerate(ids):
+            total -= math.log(self.prob(tuple(ids[max(0, t - self.order + 1):t]), token))
+        return total / len(ids)
+
+
+# --------------------------------------------------------------------------- sampling
+def sample_next(logits, rng: np.random.Generator, temperature: float = 1.0, top_k: int | None = None) -> int:
+    """Draw one token id from ``logits`` (shape (vocab,)).
+
+    ``temperature`` divides the logits (0 means greedy: the argmax); ``top_k`` keeps only the k most
+    likely tokens. One uniform number is drawn from ``rng`` per call, also when greedy, so two
+    generators fed the same logits and the same ``rng`` state make the same choices.
+    """
+    logits = np.asarray(logits, dtype="float64")
+    if logits.ndim != 1:
+        raise ValueError(f"logits must be 1-D (vocab,), got shape {logits.shape}")
+    if temperature < 0:
+        raise ValueError(f"temperature must be >= 0, got {temperature}")
+    if top_k is not None and not 1 <= top_k <= len(logits):
+        raise ValueError(f"top_k must be between 1 and {len(logits)}, got {top_k}")
+    u = rng.random()
+    if temperature == 0:
+        return int(np.argmax(logits))
+    if top_k is not None:
+        cutoff = np.sort(logits)[-top_k]
+        logits = np.where(logits >= cutoff, logits, -np.inf)
+    z = logits / temperature
+    p = np.exp(z - z.max())
+    cumulative = np.cumsum(p / p.sum())
+    return int(min(np.searchsorted(cumulative, u, side="right"), len(logits) - 1))
+
+
+# --------------------------------------------------------------------------- character LSTM
+def char_lstm(vocab_size: int, embedding_dim: int, units: int):
+    """Embedding -> LSTM -> Dense logits over characters, for ids of shape (batch, time).
+
+    The LSTM also returns its final state, so the same layers can run one step at a time
+    (``step_model``). It is left cuDNN-eligible.
+    """
+    import keras
+
+    ids = keras.Input((None,), dtype="int64", name="ids")
+    x = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")(ids)
+    sequence, _, _ = keras.layers.LSTM(units, return_sequences=True, return_state=True, name="lstm")(x)
+    logits = keras.layers.Dense(vocab_size, name="logits")(sequence)
+    return keras.Model(ids, logits, name="char_lstm")
+
+
+def step_model(model):
+    """A model sharing ``model``'s layers that takes (ids (B, 1), h, c) and returns (logits (B, V), h, c)."""
+    import keras
+
+    lstm = model.get_layer("lstm")
+    units = lstm.units
+    ids = keras.Input((1,), dtype="int64", name="ids")
+    h_in, c_in = keras.Input((units,), name="h"), keras.Input((units,), name="c")
+    x = model.get_layer("embedding")(ids)
+    sequence, h, c = lstm(x, initial_state=[h_in, c_in])
+    logits = model.get_layer("logits")(sequence[:, -1])
+    return keras.Model([ids, h_in, c_in], [logits, h, c], name="char_lstm_step")
+
+
+def generate(model, to_ids, to_chars, seed_text: str, length: int, rng: np.random.Generator,
+             temperature: float = 1.0, top_k: int | None = None, stateful: bool = True) -> str:
+    """``seed_text`` followed by ``length`` generated characters.
+
+    ``stateful=True`` reads the seed once, then feeds one character per step while carrying the LSTM
+    state (cost per character: one step). ``stateful=False`` re-feeds the whole text so far at every
+    step, as many older tutorials do (cost per character grows with the text). Both give the same
+    text for the same ``rng`` state.
+    """
+    import tensorflow as tf
+
+    if not seed_text:
+        raise ValueError("seed_text is empty: give at least one character to start from")
+    seed_ids = encode(seed_text, to_ids, strict=True)
+    out = list(seed_ids)
+    if stateful:
+        step = step_model(model)
+        units = model.get_layer("lstm").units
+        run = tf.function(lambda ids, h, c: step([ids, h, c]))
+        h = c = tf.zeros((1, units))
+        for token in seed_ids[:-1]:
+            _, h, c = run(tf.constant([[token]], dtype=tf.int64), h, c)
+        for _ in range(length):
+            logits, h, c = run(tf.constant([[out[-1]]], dtype=tf.int64), h, c)
+            out.append(sample_next(logits.numpy()[0], rng, temperature, top_k))
+    else:
+        run = tf.function(lambda ids: model(ids)[:, -1], reduce_retracing=True)
+        for _ in range(length):
+            logits = run(tf.constant([out], dtype=tf.int64))
+            out.append(sample_next(logits.numpy()[0], rng, temperature, top_k))
+    return decode(out, to_chars)
