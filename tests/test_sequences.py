@@ -29,3 +29,50 @@ def test_adding_problem_is_deterministic_per_seed():
 def test_adding_problem_rejects_bad_sizes(n, length):
     with pytest.raises(ValueError, match="need n >= 1 and length >= 2"):
         adding_problem(n, length)
+
+
+# ----------------------------------------------------------------------------- windowing
+from utils.sequences import make_windows, window_targets  # noqa: E402
+
+
+@pytest.mark.parametrize("window", [1, 3, 10])
+@pytest.mark.parametrize("horizon", [1, 2, 5])
+def test_window_target_is_the_value_horizon_steps_after_the_window(window, horizon):
+    t = np.arange(40, dtype="float32")
+    x = np.stack([t, -t], axis=1)                       # two features; feature 0 is the time index
+    batches = make_windows(x, t * 10, window, horizon, batch_size=7)
+    pairs = [(xb, yb) for xs, ys in batches for xb, yb in zip(xs, ys, strict=True)]
+    assert len(pairs) == 40 - window - horizon + 1
+    for i, (inputs, target) in enumerate(pairs):
+        assert inputs.shape == (window, 2)
+        assert list(inputs[:, 0].numpy()) == list(range(i, i + window))          # consecutive, in order
+        last_input = int(inputs[-1, 0])
+        assert float(target) == 10 * (last_input + horizon)                      # no off-by-one, no peeking
+
+
+@pytest.mark.parametrize("n_ahead", [2, 5])
+def test_multi_step_targets_are_the_next_values(n_ahead):
+    t = np.arange(30, dtype="float32")
+    ds = make_windows(t, t, window=4, n_ahead=n_ahead, batch_size=100)
+    inputs, targets = next(iter(ds))
+    assert targets.shape == (30 - 4 - n_ahead + 1, n_ahead)
+    for xw, yw in zip(inputs.numpy(), targets.numpy(), strict=True):
+        assert list(yw) == list(range(int(xw[-1, 0]) + 1, int(xw[-1, 0]) + 1 + n_ahead))
+
+
+def test_window_targets_keeps_order_and_shuffle_keeps_pairs():
+    t = np.arange(50, dtype="float32")
+    assert list(window_targets(make_windows(t, t, 5, batch_size=8))) == list(range(5, 50))
+    for xs, ys in make_windows(t, t, 5, shuffle=True, seed=1, batch_size=8):
+        assert np.array_equal(xs[:, -1, 0].numpy() + 1, ys.numpy())
+
+
+@pytest.mark.parametrize("args, message", [
+    ((np.zeros(10), np.zeros(9), 3), r"same T; got \(10, 1\) and \(9,\)"),
+    ((np.zeros((10, 2, 2)), np.zeros(10), 3), "must be"),
+    ((np.zeros(10), np.zeros(10), 0), "must be >= 1"),
+    ((np.zeros(10), np.zeros(10), 8, 3), r"too short for window=8, horizon=3.*needs at least 11"),
+])
+def test_make_windows_errors(args, message):
+    with pytest.raises(ValueError, match=message):
+        make_windows(*args)

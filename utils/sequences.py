@@ -27,3 +27,41 @@ def adding_problem(n: int, length: int, seed: int = 0) -> tuple[np.ndarray, np.n
     x = np.stack([values, markers], axis=-1).astype("float32")
     y = (values[rows, first] + values[rows, second]).astype("float32")
     return x, y
+
+
+def make_windows(x, y, window: int, horizon: int = 1, n_ahead: int = 1, batch_size: int = 64,
+                 shuffle: bool = False, seed: int | None = None):
+    """A tf.data.Dataset of (input window, target) pairs for forecasting, built with
+    ``keras.utils.timeseries_dataset_from_array``.
+
+    ``x`` has shape (T,) or (T, features); ``y`` has shape (T,). The sample that starts at step ``i`` has
+    input ``x[i : i + window]`` (shape (window, features)) and target ``y[i + window + horizon - 1]``: the
+    value ``horizon`` steps after the last input step. With ``n_ahead > 1`` the target is the vector of the
+    next ``n_ahead`` values from there, shape (n_ahead,). No target lies inside its input window.
+    """
+    import keras
+
+    x = np.asarray(x, dtype="float32")
+    y = np.asarray(y, dtype="float32")
+    if x.ndim == 1:
+        x = x[:, None]
+    if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
+        raise ValueError(f"x must be (T,) or (T, features) and y (T,) with the same T; got {x.shape} and {y.shape}")
+    if window < 1 or horizon < 1 or n_ahead < 1:
+        raise ValueError(f"window, horizon and n_ahead must be >= 1, got {window}, {horizon}, {n_ahead}")
+    first = window + horizon - 1                       # index of the first sample's (first) target
+    n_samples = len(y) - first - n_ahead + 1
+    if n_samples < 1:
+        raise ValueError(f"a series of {len(y)} steps is too short for window={window}, horizon={horizon}, "
+                         f"n_ahead={n_ahead} (needs at least {first + n_ahead})")
+    targets = y[first:first + n_samples]
+    if n_ahead > 1:
+        targets = np.lib.stride_tricks.sliding_window_view(y[first:], n_ahead)[:n_samples]
+    return keras.utils.timeseries_dataset_from_array(
+        x[:n_samples + window - 1], targets, sequence_length=window, batch_size=batch_size,
+        shuffle=shuffle, seed=seed)
+
+
+def window_targets(dataset) -> np.ndarray:
+    """All targets of a windowed dataset, in order, as one array (for metrics and baselines)."""
+    return np.concatenate([np.asarray(t) for _, t in dataset])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import weakref
 from collections import Counter, defaultdict
 
 import numpy as np
@@ -141,41 +142,63 @@ def sample_next(logits, rng: np.random.Generator, temperature: float = 1.0, top_
 
 
 # --------------------------------------------------------------------------- character LSTM
-def char_lstm(vocab_size: int, embedding_dim: int, units: int):
+def char_lstm(vocab_size: int, embedding_dim: int, units: int, dropout: float = 0.0):
     """Embedding -> LSTM -> Dense logits over characters, for ids of shape (batch, time).
 
     The LSTM also returns its final state, so the same layers can run one step at a time
-    (``step_model``). It is left cuDNN-eligible.
+    (``step_model``). ``dropout`` drops embedding features (the same ones at every step), which
+    keeps the layer cuDNN-eligible.
     """
     import keras
 
     ids = keras.Input((None,), dtype="int64", name="ids")
     x = keras.layers.Embedding(vocab_size, embedding_dim, name="embedding")(ids)
-    sequence, _, _ = keras.layers.LSTM(units, return_sequences=True, return_state=True, name="lstm")(x)
+    lstm = keras.layers.LSTM(units, dropout=dropout, return_sequences=True, return_state=True, name="lstm")
+    sequence, _, _ = lstm(x)
     logits = keras.layers.Dense(vocab_size, name="logits")(sequence)
     return keras.Model(ids, logits, name="char_lstm")
 
 
 def step_model(model):
-    """A model sharing ``model``'s layers that takes (ids (B, 1), h, c) and returns (logits (B, V), h, c)."""
+    """A model sharing ``model``'s layers: (ids (B, T), h, c) -> (logits of the last step (B, V), h, c).
+
+    It starts from the given state instead of zeros, so a text can be fed in pieces: the prompt once,
+    then one character per call.
+    """
     import keras
 
     lstm = model.get_layer("lstm")
-    units = lstm.units
-    ids = keras.Input((1,), dtype="int64", name="ids")
-    h_in, c_in = keras.Input((units,), name="h"), keras.Input((units,), name="c")
+    ids = keras.Input((None,), dtype="int64", name="ids")
+    h_in, c_in = keras.Input((lstm.units,), name="h"), keras.Input((lstm.units,), name="c")
     x = model.get_layer("embedding")(ids)
     sequence, h, c = lstm(x, initial_state=[h_in, c_in])
     logits = model.get_layer("logits")(sequence[:, -1])
     return keras.Model([ids, h_in, c_in], [logits, h, c], name="char_lstm_step")
 
 
+_COMPILED: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _compiled(model, stateful: bool):
+    """The model's traced next-character function, built once per model."""
+    import tensorflow as tf
+
+    functions = _COMPILED.setdefault(model, {})
+    if stateful not in functions:
+        if stateful:
+            step = step_model(model)
+            functions[True] = tf.function(lambda ids, h, c: step([ids, h, c]), reduce_retracing=True)
+        else:
+            functions[False] = tf.function(lambda ids: model(ids)[:, -1], reduce_retracing=True)
+    return functions[stateful]
+
+
 def generate(model, to_ids, to_chars, seed_text: str, length: int, rng: np.random.Generator,
              temperature: float = 1.0, top_k: int | None = None, stateful: bool = True) -> str:
     """``seed_text`` followed by ``length`` generated characters.
 
-    ``stateful=True`` reads the seed once, then feeds one character per step while carrying the LSTM
-    state (cost per character: one step). ``stateful=False`` re-feeds the whole text so far at every
+    ``stateful=True`` reads the seed in one call, then feeds one character per call while carrying
+    the LSTM state (cost per character: one step). ``stateful=False`` re-feeds the whole text so far at every
     step, as many older tutorials do (cost per character grows with the text). Both give the same
     text for the same ``rng`` state.
     """
@@ -183,20 +206,16 @@ def generate(model, to_ids, to_chars, seed_text: str, length: int, rng: np.rando
 
     if not seed_text:
         raise ValueError("seed_text is empty: give at least one character to start from")
-    seed_ids = encode(seed_text, to_ids, strict=True)
-    out = list(seed_ids)
+    out = list(encode(seed_text, to_ids, strict=True))
+    run = _compiled(model, stateful)
     if stateful:
-        step = step_model(model)
-        units = model.get_layer("lstm").units
-        run = tf.function(lambda ids, h, c: step([ids, h, c]))
-        h = c = tf.zeros((1, units))
-        for token in seed_ids[:-1]:
-            _, h, c = run(tf.constant([[token]], dtype=tf.int64), h, c)
+        h = c = tf.zeros((1, model.get_layer("lstm").units))
+        new_ids = out                                   # the whole seed first, then the last character
         for _ in range(length):
-            logits, h, c = run(tf.constant([[out[-1]]], dtype=tf.int64), h, c)
+            logits, h, c = run(tf.constant([new_ids], dtype=tf.int64), h, c)
             out.append(sample_next(logits.numpy()[0], rng, temperature, top_k))
+            new_ids = out[-1:]
     else:
-        run = tf.function(lambda ids: model(ids)[:, -1], reduce_retracing=True)
         for _ in range(length):
             logits = run(tf.constant([out], dtype=tf.int64))
             out.append(sample_next(logits.numpy()[0], rng, temperature, top_k))

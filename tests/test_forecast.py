@@ -1,0 +1,67 @@
+"""Forecast baselines, metrics and plots."""
+
+import matplotlib
+import numpy as np
+import pandas as pd
+import pytest
+
+from utils import forecast
+
+matplotlib.use("Agg")
+
+
+def test_baselines_only_use_the_past():
+    s = pd.Series([1.0, 2.0, 4.0, 8.0, 16.0])
+    assert forecast.naive_forecast(s).tolist()[1:] == [1.0, 2.0, 4.0, 8.0]
+    assert forecast.naive_forecast(s, horizon=2).tolist()[2:] == [1.0, 2.0, 4.0]
+    ma = forecast.moving_average_forecast(s, window=2)
+    assert np.isnan(ma.iloc[:2]).all() and ma.tolist()[2:] == [1.5, 3.0, 6.0]
+    ew = forecast.ewma_forecast(s, halflife=1)
+    assert np.isnan(ew.iloc[0]) and ew.iloc[1] == 1.0
+    # the forecast for day t never uses day t: changing the last value changes no forecast at all
+    s2 = s.copy()
+    s2.iloc[-1] = -100
+    for f in (forecast.naive_forecast, lambda x: forecast.moving_average_forecast(x, 2),
+              lambda x: forecast.ewma_forecast(x, 3)):
+        assert f(s).equals(f(s2))
+
+
+def test_metrics_values():
+    y, p = np.array([1.0, 2.0, 3.0, -1.0]), np.array([1.0, 1.0, 5.0, 1.0])
+    assert forecast.rmse(y, p) == pytest.approx(np.sqrt((0 + 1 + 4 + 4) / 4))
+    assert forecast.mae(y, p) == pytest.approx(5 / 4)
+    assert forecast.directional_accuracy(y, p) == 0.75
+    np.testing.assert_allclose(forecast.rmse(np.zeros((3, 2)), np.array([[1, 2]] * 3), axis=0), [1, 2])
+    assert forecast.coverage(y, p - 1, p + 1) == 0.5
+    assert forecast.pinball_loss([1.0], [0.0], 0.9) == pytest.approx(0.9)
+    assert forecast.pinball_loss([0.0], [1.0], 0.9) == pytest.approx(0.1)
+
+
+def test_pinball_loss_is_minimised_by_the_quantile():
+    y = np.random.default_rng(0).normal(size=20000)
+    candidates = np.linspace(-2, 2, 81)
+    best = candidates[np.argmin([forecast.pinball_loss(y, np.full_like(y, c), 0.9) for c in candidates])]
+    assert abs(best - np.quantile(y, 0.9)) < 0.06
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: forecast.rmse([1, 2], [1, 2, 3]), r"different shapes: \(2,\) vs \(3,\)"),
+    (lambda: forecast.mae([], []), "no values to score"),
+    (lambda: forecast.rmse([1, np.nan], [1, 2]), "NaN in y_true or y_pred"),
+    (lambda: forecast.pinball_loss([1], [1], 1.5), r"quantile must be in \(0, 1\)"),
+    (lambda: forecast.coverage([1, 2], [0, 3], [2, 2]), "crossed quantiles"),
+])
+def test_metric_errors(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
+
+
+def test_plots():
+    idx = pd.date_range("2020-01-01", periods=5)
+    fig = forecast.plot_forecast(idx, np.arange(5), {"model": np.arange(5) + 1}, lower=np.zeros(5),
+                                 upper=np.ones(5) * 6, title="t")
+    labels = fig.axes[0].get_legend_handles_labels()[1]
+    assert labels == ["truth", "prediction interval", "model"]
+    fig = forecast.plot_error_by_horizon({"a": [1, 2, 3], "b": [1, 1, 1]})
+    assert [line.get_label() for line in fig.axes[0].lines] == ["a", "b"]
+    assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2, 3]

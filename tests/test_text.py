@@ -1,0 +1,141 @@
+"""Text utilities: vocabulary, datasets, the n-gram baseline, sampling and generation."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from utils.text import (
+    NGramModel,
+    char_lstm,
+    char_vocabulary,
+    decode,
+    encode,
+    generate,
+    next_token_dataset,
+    sample_next,
+    step_model,
+)
+
+TEXT = "the quick brown fox jumps over the lazy dog.\nThe End!"
+
+
+@pytest.fixture(scope="module")
+def vocab():
+    return char_vocabulary(TEXT)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(vocab):
+    keras.utils.set_random_seed(0)
+    return char_lstm(vocab[0].vocabulary_size(), 8, 16)
+
+
+def test_encode_decode_round_trip(vocab):
+    to_ids, to_chars = vocab
+    ids = encode(TEXT, to_ids)
+    assert ids.shape == (len(TEXT),) and ids.min() >= 1
+    assert decode(ids, to_chars) == TEXT
+    assert to_ids.vocabulary_size() == len(set(TEXT)) + 1  # + [UNK]
+
+
+def test_unknown_characters_map_to_unk_or_raise(vocab):
+    to_ids, _ = vocab
+    assert encode("fox€", to_ids)[-1] == 0
+    with pytest.raises(ValueError, match=r"characters not in the vocabulary: \['Z', '€'\]"):
+        encode("Zfox€", to_ids, strict=True)
+
+
+def test_empty_vocabulary_text():
+    with pytest.raises(ValueError, match="empty text"):
+        char_vocabulary("")
+
+
+@pytest.mark.parametrize("seq_len", [1, 5, 16])
+def test_target_is_input_shifted_by_one(seq_len):
+    ids = np.arange(100)
+    pairs = list(next_token_dataset(ids, seq_len, batch_size=4, shuffle=False).unbatch())
+    assert len(pairs) == 100 // (seq_len + 1)
+    for k, (x, y) in enumerate(pairs):
+        start = k * (seq_len + 1)
+        assert list(x.numpy()) == list(range(start, start + seq_len))
+        assert list(y.numpy()) == list(range(start + 1, start + seq_len + 1))
+
+
+def test_dataset_rejects_too_short_input():
+    with pytest.raises(ValueError, match=r"at least seq_len \+ 1 = 11 ids, got shape \(5,\)"):
+        next_token_dataset(np.arange(5), 10, 2)
+
+
+def test_ngram_probabilities_sum_to_one_and_beat_unigram():
+    rng = np.random.default_rng(0)
+    ids = np.tile([1, 2, 3, 4], 50)                      # perfectly predictable from one previous token
+    bigram = NGramModel(2, 6).fit(ids)
+    for context in [(), (1,), (4,), (5,)]:             # (5,) was never seen as a context
+        assert math.isclose(sum(bigram.prob(context, t) for t in range(6)), 1.0)
+    unigram = NGramModel(1, 6).fit(ids)
+    assert math.isclose(unigram.cross_entropy([1, 2]), -math.log(51 / 206))  # add-one smoothing
+    assert bigram.cross_entropy(ids) < 0.1 < unigram.cross_entropy(ids)
+    assert NGramModel(3, 6).fit(rng.integers(0, 6, 500)).cross_entropy(rng.integers(0, 6, 100)) > 1.5
+
+
+def test_ngram_errors():
+    with pytest.raises(ValueError, match="need order >= 1"):
+        NGramModel(0, 10)
+    with pytest.raises(ValueError, match=r"integers in \[0, 3\)"):
+        NGramModel(2, 3).fit([0, 1, 3])
+    with pytest.raises(ValueError, match="call fit"):
+        NGramModel(2, 3).cross_entropy([0, 1])
+    with pytest.raises(ValueError, match="empty sequence"):
+        NGramModel(2, 3).fit([0, 1, 2]).cross_entropy([])
+
+
+def test_top_k_never_samples_outside_the_k_most_likely():
+    rng = np.random.default_rng(0)
+    logits = np.array([0.1, 2.0, -1.0, 1.5, 0.0, 1.9])
+    draws = {sample_next(logits, rng, temperature=2.0, top_k=3) for _ in range(2000)}
+    assert draws == {1, 3, 5}
+
+
+def test_low_temperature_equals_greedy_and_temperature_one_follows_softmax():
+    logits = np.random.default_rng(1).normal(size=30)
+    rng = np.random.default_rng(2)
+    assert all(sample_next(logits, rng, temperature=t) == np.argmax(logits) for t in (0, 1e-6, 1e-3))
+    p = np.exp(logits) / np.exp(logits).sum()
+    counts = np.bincount([sample_next(logits, rng) for _ in range(20000)], minlength=30) / 20000
+    assert np.abs(counts - p).max() < 0.02
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"temperature": -1}, "temperature must be >= 0"),
+    ({"top_k": 0}, "top_k must be between 1 and 4"),
+    ({"top_k": 5}, "top_k must be between 1 and 4"),
+])
+def test_sampling_errors(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        sample_next(np.zeros(4), np.random.default_rng(0), **kwargs)
+    with pytest.raises(ValueError, match=r"logits must be 1-D"):
+        sample_next(np.zeros((2, 4)), np.random.default_rng(0))
+
+
+def test_step_model_matches_the_full_model(tiny_model, vocab):
+    ids = encode("the lazy fox", vocab[0])
+    full = tiny_model.predict(ids[None], verbose=0)[0]
+    step = step_model(tiny_model)
+    h = c = np.zeros((1, 16), "float32")
+    for t, token in enumerate(ids):
+        logits, h, c = step.predict([np.array([[token]]), h, c], verbose=0)
+        np.testing.assert_allclose(logits[0], full[t], atol=1e-5)
+
+
+def test_stateful_and_refeeding_generation_agree(tiny_model, vocab):
+    texts = [generate(tiny_model, *vocab, "the ", 30, np.random.default_rng(4), stateful=s) for s in (True, False)]
+    assert texts[0] == texts[1] and texts[0].startswith("the ") and len(texts[0]) == 34
+
+
+@pytest.mark.parametrize("seed, message", [("", "seed_text is empty"),
+                                           ("the €", r"characters not in the vocabulary: \['€'\]")])
+def test_generation_rejects_bad_seeds(tiny_model, vocab, seed, message):
+    with pytest.raises(ValueError, match=message):
+        generate(tiny_model, *vocab, seed, 5, np.random.default_rng(0))
