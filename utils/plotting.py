@@ -35,3 +35,20 @@ def plot_history(history, metrics: list[str] | None = None, title: str | None = 
         fig.suptitle(title)
     fig.tight_layout()
     return fig
+
+
+def plot_confusion(y_true, y_pred, class_names, ax=None, title: str | None = None):
+    """Confusion matrix (rows: true class, columns: predicted) with counts, titled with the accuracy."""
+    import numpy as np
+    from sklearn.metrics import ConfusionMatrixDisplay, confusion_matrix
+
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    if y_true.shape != y_pred.shape or y_true.ndim != 1:
+        raise ValueError(f"y_true and y_pred must be 1-D and of equal length, got {y_true.shape} and {y_pred.shape}")
+    if ax is None:
+        ax = plt.subplots(figsize=(4.5, 4))[1]
+    matrix = confusion_matrix(y_true, y_pred, labels=range(len(class_names)))
+    ConfusionMatrixDisplay(matrix, display_labels=class_names).plot(ax=ax, colorbar=False, xticks_rotation=45)
+    accuracy = float(np.mean(y_true == y_pred))
+    ax.set_title(f"{title + ': ' if title else ''}accuracy {accuracy:.3f}")
+    return ax
