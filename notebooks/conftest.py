@@ -3,7 +3,7 @@
 import os
 
 # Read by TensorFlow when a notebook's kernel (a child of this process) imports it.
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
 def pytest_collectstart(collector):
