@@ -76,3 +76,40 @@ def test_window_targets_keeps_order_and_shuffle_keeps_pairs():
 def test_make_windows_errors(args, message):
     with pytest.raises(ValueError, match=message):
         make_windows(*args)
+
+
+from utils.sequences import windows_between  # noqa: E402
+
+
+@pytest.mark.parametrize("horizon, n_ahead", [(1, 1), (5, 1), (1, 5)])
+def test_windows_between_keeps_every_target_inside_its_span(horizon, n_ahead):
+    import pandas as pd
+
+    dates = pd.bdate_range("2020-01-01", periods=200)
+    target = pd.Series(np.arange(200, dtype="float32"), index=dates)     # value = row number
+    bounds = [(None, dates[99]), (dates[99], dates[149]), (dates[149], None)]
+    seen = []
+    for start, end in bounds:
+        ds, target_dates = windows_between(target.to_numpy(), target, 10, start, end, horizon=horizon,
+                                           n_ahead=n_ahead, batch_size=1000)
+        x, y = next(iter(ds))
+        y = y.numpy().reshape(len(target_dates), n_ahead)
+        lo = 0 if start is None else dates.get_loc(start) + 1
+        hi = 199 if end is None else dates.get_loc(end)
+        assert y.min() >= lo and y.max() <= hi                         # no target leaves (start, end]
+        assert list(y[:, 0]) == [dates.get_loc(d) for d in target_dates]   # dates match targets
+        assert np.array_equal(x[:, -1, 0].numpy() + horizon, y[:, 0])  # target is `horizon` steps after the window
+        seen += list(y[:, 0])
+    assert len(seen) == len(set(seen))                                  # spans share no sample
+
+
+def test_windows_between_errors():
+    import pandas as pd
+
+    target = pd.Series(np.arange(30.0), index=pd.bdate_range("2020-01-01", periods=30))
+    with pytest.raises(ValueError, match="indexed by dates"):
+        windows_between(np.zeros(30), pd.Series(np.arange(30.0)), 5)
+    with pytest.raises(ValueError, match="different lengths: 29 vs 30"):
+        windows_between(np.zeros(29), target, 5)
+    with pytest.raises(ValueError, match="no complete sample"):
+        windows_between(np.zeros(30), target, 5, start=target.index[-1])

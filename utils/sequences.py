@@ -65,3 +65,31 @@ def make_windows(x, y, window: int, horizon: int = 1, n_ahead: int = 1, batch_si
 def window_targets(dataset) -> np.ndarray:
     """All targets of a windowed dataset, in order, as one array (for metrics and baselines)."""
     return np.concatenate([np.asarray(t) for _, t in dataset])
+
+
+def windows_between(features, target, window: int, start=None, end=None, horizon: int = 1, n_ahead: int = 1,
+                    batch_size: int = 64, shuffle: bool = False, seed: int = 0):
+    """``make_windows`` restricted to samples whose targets all fall in the dates (start, end].
+
+    ``target`` is a pandas Series with a DatetimeIndex; ``features`` (T,) or (T, F) is aligned with it row by
+    row. Inputs may reach back before ``start`` (they are the past), but no target leaves the span, so
+    consecutive spans (train, validation, test) never share a target. Returns the dataset and the date of
+    each sample's (first) target.
+    """
+    import pandas as pd
+
+    if not isinstance(getattr(target, "index", None), pd.DatetimeIndex):
+        raise ValueError("target must be a pandas Series indexed by dates")
+    if len(features) != len(target):
+        raise ValueError(f"features and target have different lengths: {len(features)} vs {len(target)}")
+    dates = target.index
+    first = 0 if start is None else dates.searchsorted(pd.Timestamp(start), side="right")
+    last = len(dates) if end is None else dates.searchsorted(pd.Timestamp(end), side="right")
+    first = max(first, window + horizon - 1)            # enough history for the first window
+    if last - first < n_ahead:
+        raise ValueError(f"no complete sample has its targets in ({start}, {end}] with window={window}, "
+                         f"horizon={horizon}, n_ahead={n_ahead}")
+    rows = slice(first - window - horizon + 1, last)
+    ds = make_windows(np.asarray(features)[rows], target.to_numpy()[rows], window, horizon=horizon,
+                      n_ahead=n_ahead, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    return ds, dates[first:last - n_ahead + 1]
