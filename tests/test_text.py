@@ -13,6 +13,7 @@ from utils.text import (
     decode,
     encode,
     generate,
+    model_cross_entropy,
     next_token_dataset,
     sample_next,
     step_model,
@@ -87,6 +88,8 @@ def test_ngram_errors():
         NGramModel(2, 3).fit([0, 1, 3])
     with pytest.raises(ValueError, match="call fit"):
         NGramModel(2, 3).cross_entropy([0, 1])
+    with pytest.raises(ValueError, match=r"call fit\(\) before prob"):
+        NGramModel(2, 3).prob((0,), 1)
     with pytest.raises(ValueError, match="empty sequence"):
         NGramModel(2, 3).fit([0, 1, 2]).cross_entropy([])
 
@@ -139,3 +142,16 @@ def test_stateful_and_refeeding_generation_agree(tiny_model, vocab):
 def test_generation_rejects_bad_seeds(tiny_model, vocab, seed, message):
     with pytest.raises(ValueError, match=message):
         generate(tiny_model, *vocab, seed, 5, np.random.default_rng(0))
+
+
+def test_model_cross_entropy_matches_a_direct_computation(tiny_model, vocab):
+    ids = encode("the lazy dog.", vocab[0])
+    logits = tiny_model.predict(ids[None, :-1], verbose=0)[0].astype("float64")
+    p = np.exp(logits - logits.max(axis=1, keepdims=True))
+    p /= p.sum(axis=1, keepdims=True)
+    expected = -np.mean(np.log(p[np.arange(len(ids) - 1), ids[1:]]))
+    assert model_cross_entropy(tiny_model, ids) == pytest.approx(expected, rel=1e-5)
+    # an untrained model is close to uniform: about ln(vocabulary size)
+    assert abs(model_cross_entropy(tiny_model, ids) - math.log(vocab[0].vocabulary_size())) < 0.1
+    with pytest.raises(ValueError, match="at least 2 ids"):
+        model_cross_entropy(tiny_model, ids[:1])

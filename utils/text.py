@@ -88,6 +88,8 @@ class NGramModel:
 
     def prob(self, context: tuple, token: int) -> float:
         """P(token | the last order - 1 tokens of context)."""
+        if not self.counts:
+            raise ValueError("call fit() before prob()")
         unigram = self.counts[0][()]
         p = (unigram[token] + 1) / (self.totals[0][()] + self.vocab_size)
         for k in range(1, self.order):
@@ -112,6 +114,21 @@ class NGramModel:
         for t, token in enumerate(ids):
             total -= math.log(self.prob(tuple(ids[max(0, t - self.order + 1):t]), token))
         return total / len(ids)
+
+
+def model_cross_entropy(model, ids) -> float:
+    """Mean -log P(ids[t] | ids[:t]) in nats per token, for t >= 1, of a model mapping ids (1, T) to logits.
+
+    The model reads the whole sequence once, as the n-gram models do, so the two are scored alike.
+    """
+    import tensorflow as tf
+
+    ids = np.asarray(ids)
+    if ids.ndim != 1 or len(ids) < 2:
+        raise ValueError(f"need a 1-D sequence of at least 2 ids, got shape {ids.shape}")
+    logits = model.predict(ids[None, :-1], verbose=0)[0]                       # (T - 1, vocab)
+    log_probs = logits - tf.reduce_logsumexp(logits, axis=-1, keepdims=True).numpy()
+    return float(-np.mean(log_probs[np.arange(len(ids) - 1), ids[1:]]))
 
 
 # --------------------------------------------------------------------------- sampling
