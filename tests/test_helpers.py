@@ -58,3 +58,33 @@ def test_stored_notebook_ran_in_order_without_errors(path: Path):
     assert counts == list(range(1, len(counts) + 1)), "re-run the notebook top to bottom and save it"
     errors = [o for c in cells for o in c["outputs"] if o["output_type"] == "error"]
     assert not errors, f"stored with an error output: {errors[0].get('ename')}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_stored_notebook_shows_no_tensorflow_start_up_noise(path: Path):
+    noise = ("InitializeLog", "cuda drivers", "oneDNN custom operations", "cpu_feature_guard", "cuInit")
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    shown = ["".join(o.get("text", "")) for c in cells for o in c["outputs"] if o["output_type"] == "stream"]
+    assert not [text for text in shown if any(n in text for n in noise)]
+
+
+def test_headline_shows_a_table_and_stores_the_numbers(capsys):
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shown = []
+    InteractiveShell.instance().display_pub.publish = lambda data, **kwargs: shown.append(data)
+    utils.headline({"LSTM accuracy": 0.96666, "baseline": 1})
+    assert shown[0]["text/plain"].splitlines() == ["LSTM accuracy  0.9667", "baseline       1"]
+    assert shown[0][utils.repro.HEADLINE_MIME] == {"LSTM accuracy": 0.96666, "baseline": 1.0}
+    with pytest.raises(ValueError, match="non-empty dict of numbers"):
+        utils.headline({"x": "high"})
+
+
+def test_version_warning_names_the_differing_package(monkeypatch):
+    import keras
+
+    assert utils.repro.pinned_versions()["keras"]
+    monkeypatch.setattr(utils.repro, "pinned_versions", lambda: {"keras": keras.__version__})
+    assert utils.repro.version_warning() is None
+    monkeypatch.setattr(utils.repro, "pinned_versions", lambda: {"keras": "0.0.1"})
+    assert f"keras {keras.__version__} (tested: 0.0.1)" in utils.repro.version_warning()

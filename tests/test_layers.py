@@ -1,16 +1,16 @@
-"""cudnn_eligible reports every condition that rules out the cuDNN kernel."""
+"""cudnn_blockers reports every configuration setting that rules out the cuDNN kernel."""
 
 import keras
 import pytest
 
-from utils.layers import cudnn_eligible
+from utils.layers import cudnn_blockers
 
 
 @pytest.mark.parametrize("layer", [keras.layers.LSTM(4), keras.layers.GRU(4),
                                    keras.layers.Bidirectional(keras.layers.LSTM(4)),
                                    keras.layers.LSTM(4, dropout=0.3)])
-def test_default_layers_are_eligible(layer):
-    assert cudnn_eligible(layer) == []
+def test_default_layers_have_no_blockers(layer):
+    assert cudnn_blockers(layer) == []
 
 
 @pytest.mark.parametrize("layer, reason", [
@@ -23,7 +23,9 @@ def test_default_layers_are_eligible(layer):
     (keras.layers.LSTM(4, use_cudnn=False), "use_cudnn is False"),
     (keras.layers.SimpleRNN(4), "SimpleRNN has no cuDNN kernel"),
     (keras.layers.Bidirectional(keras.layers.GRU(4, recurrent_dropout=0.1)), "recurrent_dropout is 0.1"),
+    (keras.layers.Bidirectional(keras.layers.LSTM(4), backward_layer=keras.layers.LSTM(
+        4, go_backwards=True, recurrent_dropout=0.1)), "backward layer: recurrent_dropout is 0.1"),
 ])
 def test_each_blocking_condition_is_named(layer, reason):
-    reasons = cudnn_eligible(layer)
+    reasons = cudnn_blockers(layer)
     assert len(reasons) == 1 and reasons[0].startswith(reason)

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 
-def cudnn_eligible(layer) -> list[str]:
-    """Why a Keras ``LSTM``/``GRU`` (or one wrapped in ``Bidirectional``) cannot use the cuDNN kernel.
+def cudnn_blockers(layer) -> list[str]:
+    """The configuration settings that keep a Keras ``LSTM``/``GRU`` (or a ``Bidirectional`` one) off cuDNN.
 
-    An empty list means it can: on a GPU, TensorFlow then runs the fast fused kernel. The conditions
-    are those in the Keras documentation of ``LSTM`` and ``GRU``.
+    An empty list means the *configuration* allows the fused cuDNN kernel. Whether it is used is decided
+    at run time, call by call; it also needs (Keras documentation of ``LSTM`` and ``GRU``):
+
+    - a GPU (on a CPU the layer always runs the generic loop; that is not an error);
+    - a mask, if any, that is right-padded (``True`` steps first, then only ``False``), so pad at the end;
+    - with TensorFlow, no row of the batch fully masked: an empty sequence raises on the cuDNN path.
+
+    For a ``Bidirectional`` layer both directions are checked (the backward one may be a layer of its own).
     """
     import keras
 
-    layer = getattr(layer, "forward_layer", layer)  # Bidirectional: both directions share the config
+    if isinstance(layer, keras.layers.Bidirectional):
+        forward, backward = cudnn_blockers(layer.forward_layer), cudnn_blockers(layer.backward_layer)
+        return forward + [f"backward layer: {reason}" for reason in backward if reason not in forward]
     if not isinstance(layer, keras.layers.LSTM | keras.layers.GRU):
         return [f"{type(layer).__name__} has no cuDNN kernel (only LSTM and GRU do)"]
     cell = layer.cell

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hashlib
+import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_DIR = ROOT / "data"
-CACHE_DIR = ROOT / "cache"  # generated data; ignored by git
+# Generated data (ignored by git). RNN_NOTEBOOKS_CACHE moves it, so that parallel runs do not share files.
+CACHE_DIR = Path(os.environ.get("RNN_NOTEBOOKS_CACHE", ROOT / "cache"))
 
 # sha256 of every file shipped in data/ (also listed in data/README.md).
 SHIPPED = {

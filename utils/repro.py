@@ -1,9 +1,67 @@
-"""Seeding and a one-line report of the software and device a notebook runs on."""
+"""Quiet start-up, seeding, and a one-line report of the software and device a notebook runs on."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
+import re
+import sys
+
+from .paths import ROOT
+
+
+@contextlib.contextmanager
+def _stderr_silenced():
+    """Send file descriptor 2 to /dev/null: TensorFlow's C++ start-up notices bypass Python's sys.stderr."""
+    sys.stderr.flush()
+    saved, devnull = os.dup(2), os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def import_tensorflow_quietly() -> None:
+    """Import TensorFlow and Keras and list the devices without the C++ start-up lines.
+
+    Those lines (absl's "log messages before InitializeLog", oneDNN and CUDA-probe notices) are printed
+    before any Python setting can silence them. Only the import and the device probe are silenced:
+    warnings and errors raised later still show.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    with _stderr_silenced():
+        import keras  # noqa: F401
+        import tensorflow as tf
+
+        tf.config.list_physical_devices()
+
+
+def pinned_versions() -> dict[str, str]:
+    """{package: version} for the packages pinned with ``==`` in the repository's requirements.txt."""
+    path = ROOT / "requirements.txt"
+    if not path.is_file():
+        return {}
+    pins = re.findall(r"^([A-Za-z0-9_.\-]+)==([^\s#;]+)", path.read_text(), flags=re.M)
+    return {name.lower(): version for name, version in pins}
+
+
+def version_warning() -> str | None:
+    """One line if the installed TensorFlow or Keras differ from the pinned ones (as in Colab), else None."""
+    import keras
+    import tensorflow as tf
+
+    pins = pinned_versions()
+    installed = {"tensorflow": tf.__version__, "keras": keras.__version__}
+    differ = [f"{name} {version} (tested: {pins[name]})" for name, version in installed.items()
+              if name in pins and version != pins[name]]
+    if not differ:
+        return None
+    return ("Warning: " + ", ".join(differ) + " installed; the code should run, "
+            "but numbers will differ from the stored outputs.")
 
 
 def versions_line() -> str:
@@ -24,9 +82,27 @@ def versions_line() -> str:
     )
 
 
-def setup(seed: int = 42) -> None:
-    """Seed Python, NumPy and Keras/TensorFlow with ``seed`` and print the versions line."""
+def setup(seed: int) -> None:
+    """Seed Python, NumPy and Keras/TensorFlow with ``seed``; print the versions line (and a version warning)."""
     import keras
 
+    import_tensorflow_quietly()
     keras.utils.set_random_seed(seed)
-    print(versions_line())
+    print(versions_line() + f" | seed {seed}")
+    warning = version_warning()
+    if warning:
+        print(warning)
+
+
+HEADLINE_MIME = "application/vnd.rnn-notebooks.headline+json"
+
+
+def headline(values: dict[str, float]) -> None:
+    """Show a notebook's headline numbers as a small table (also stored machine-readable for tools/seed_sweep.py)."""
+    from IPython.display import display
+
+    if not values or not all(isinstance(v, int | float) for v in values.values()):
+        raise ValueError(f"headline needs a non-empty dict of numbers, got {values!r}")
+    width = max(map(len, values))
+    text = "\n".join(f"{name:<{width}}  {value:.4g}" for name, value in values.items())
+    display({"text/plain": text, HEADLINE_MIME: {k: float(v) for k, v in values.items()}}, raw=True)
