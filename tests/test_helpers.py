@@ -88,3 +88,22 @@ def test_version_warning_names_the_differing_package(monkeypatch):
     assert utils.repro.version_warning() is None
     monkeypatch.setattr(utils.repro, "pinned_versions", lambda: {"keras": "0.0.1"})
     assert f"keras {keras.__version__} (tested: 0.0.1)" in utils.repro.version_warning()
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_seed_is_a_parameter_and_seeding_follows_the_parameters(path: Path):
+    cells = [c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    index = next(i for i, c in enumerate(cells) if "parameters" in c["metadata"].get("tags", []))
+    assert re.search(r"^SEED = \d+", "".join(cells[index]["source"]), re.M)
+    assert "utils.setup(SEED)" in "".join(cells[index + 1]["source"])
+    before = "".join("".join(c["source"]) for c in cells[:index])
+    assert "set_random_seed" not in before and "utils.setup(" not in before  # papermill's SEED must take effect
+
+
+def test_versions_line_names_the_gpu(monkeypatch):
+    import tensorflow as tf
+
+    monkeypatch.setattr(tf.config, "list_physical_devices", lambda kind=None: [
+        tf.config.PhysicalDevice(name="/physical_device:GPU:0", device_type="GPU")])
+    monkeypatch.setattr(tf.config.experimental, "get_device_details", lambda gpu: {"device_name": "NVIDIA H100"})
+    assert utils.versions_line().endswith("device: GPU (NVIDIA H100)")
