@@ -1,11 +1,11 @@
-"""Stratified splits and the confusion-matrix plot."""
+"""Stratified and group-aware splits, and the confusion-matrix plot."""
 
 import matplotlib
 import numpy as np
 import pytest
 
 import utils
-from utils.splits import stratified_split
+from utils.splits import group_split, stratified_split
 
 matplotlib.use("Agg")
 
@@ -32,6 +32,31 @@ def test_stratified_split_sizes_balance_and_disjointness():
 def test_stratified_split_errors(args, message):
     with pytest.raises(ValueError, match=message):
         stratified_split(*args)
+
+
+def test_group_split_keeps_every_group_on_one_side():
+    x = np.arange(600)
+    y = x % 6
+    groups = np.array([f"g{k % 25 + 1:02d}" for k in x // 6])          # 25 groups, each with every class
+    parts = group_split(x, y, groups, val=0.15, test=0.2, seed=3)
+    seen = [set(groups[parts[k][0]]) for k in ("train", "validation", "test")]
+    assert all(a.isdisjoint(b) for i, a in enumerate(seen) for b in seen[i + 1:])   # no group straddles parts
+    assert sorted(np.concatenate([parts[k][0] for k in parts])) == list(x)          # disjoint and complete
+    assert [len(s) for s in seen] == [16, 4, 5]                                     # fractions of the groups
+    for xs, ys in parts.values():
+        assert np.array_equal(y[xs], ys)
+    again = group_split(x, y, groups, val=0.15, test=0.2, seed=3)
+    assert np.array_equal(again["test"][0], parts["test"][0])
+
+
+@pytest.mark.parametrize("groups, message", [
+    (["a", "b"] * 4 + [None], r"1 item\(s\) have no group"),
+    (["a", "b"] * 4 + ["a"], "at least 3 groups"),
+    (["a", "b", "c"] * 3 + ["a"], "different lengths"),
+])
+def test_group_split_errors(groups, message):
+    with pytest.raises(ValueError, match=message):
+        group_split(np.arange(9), np.zeros(9), groups, val=0.2, test=0.2)
 
 
 def test_plot_confusion_counts_and_accuracy():

@@ -48,12 +48,22 @@ def test_motion_is_visible_only_across_frames():
     assert (grow[-1] > 140).sum() > (grow[0] > 140).sum()
 
 
-def test_short_clip_is_looped_or_rejected(tmp_path):
+@pytest.mark.parametrize("motion", ["left", "up", "grow"])
+def test_a_clip_played_backwards_is_the_opposite_motion(motion):
+    forward = video.motion_clip(motion, np.random.default_rng(5), frames=8, size=64).astype(int)
+    opposite = video.motion_clip(video.OPPOSITE[motion], np.random.default_rng(5), frames=8, size=64).astype(int)
+    assert video.OPPOSITE[video.OPPOSITE[motion]] == motion
+    # same draws, path in reverse order: the clips differ only by pixel noise (std 6), never by the shape
+    assert (np.abs(forward[::-1] - opposite) > 60).mean() < 1e-3
+    assert (np.abs(forward - opposite) > 60).mean() > 1e-2                   # played forwards they differ
+
+
+def test_short_clip_holds_its_last_frame_or_is_rejected(tmp_path):
     frames = np.stack([np.full((16, 16, 3), 40 * k, np.uint8) for k in range(3)])
     path = video.write_clip(tmp_path / "short.avi", frames)
-    looped = video.read_clip(path, n_frames=7, size=16)
-    means = looped.mean(axis=(1, 2, 3)) * 255
-    assert np.allclose(means, [0, 40, 80, 0, 40, 80, 0], atol=3)
+    held = video.read_clip(path, n_frames=7, size=16)
+    means = held.mean(axis=(1, 2, 3)) * 255
+    assert np.allclose(means, [0, 40, 80, 80, 80, 80, 80], atol=3)     # brightness never jumps back
     with pytest.raises(ValueError, match=r"short\.avi: has 3 frames, fewer than the 7 requested"):
         video.read_clip(path, n_frames=7, pad="error")
 
@@ -62,6 +72,48 @@ def test_clip_dataset_batches(dataset):
     paths, labels, _ = video.list_clips(dataset)
     clips, batch_labels = next(iter(video.clip_dataset(paths, labels, n_frames=5, size=16, batch_size=4)))
     assert clips.shape == (4, 5, 16, 16, 3) and batch_labels.numpy().tolist() == labels[:4].tolist()
+
+
+def test_clip_dataset_shuffles_every_epoch_reproducibly(dataset):
+    paths, labels, _ = video.list_clips(dataset)
+    clips = {str(p): video.read_clip(p, 5, 16) for p in paths}
+
+    def epochs(seed):
+        ds = video.clip_dataset(paths, np.arange(len(paths)), n_frames=5, size=16, batch_size=5, shuffle=True,
+                                seed=seed)
+        return [[(x.numpy(), int(i)) for xb, ib in ds for x, i in zip(xb, ib, strict=True)] for _ in range(2)]
+
+    first, second = epochs(seed=1)
+    order = [i for _, i in first]
+    assert sorted(order) == list(range(len(paths))) and order != list(range(len(paths)))
+    assert order != [i for _, i in second]                                   # a new order every epoch
+    assert [i for _, i in epochs(seed=1)[0]] == order                         # the same orders for a seed
+    for x, i in first:                                                       # clips stay with their labels
+        np.testing.assert_allclose(x, clips[str(paths[i])], atol=1e-6)
+
+
+def test_classify_video_names_the_most_probable_class(dataset):
+    seen = []
+
+    def model(batch, training):
+        seen.append((batch.shape, training))
+        return np.array([[0.1, 0.7, 0.2]])
+
+    path = dataset / "up" / "up_000.avi"
+    assert video.classify_video(model, path, ["a", "b", "c"], n_frames=4, size=16) == ("b", pytest.approx(0.7))
+    assert seen == [((1, 4, 16, 16, 3), False)]
+    with pytest.raises(ValueError, match="3 probabilities for 2 class names"):
+        video.classify_video(model, path, ["a", "b"], n_frames=4, size=16)
+
+
+@pytest.mark.parametrize("name, group", [
+    ("data/ApplyEyeMakeup/v_ApplyEyeMakeup_g08_c01.avi", "g08"),
+    ("v_Basketball_Dunk_g25_c07.avi", "g25"),          # class names may hold underscores in other datasets
+    ("clips/left/left_003.avi", None),
+    ("v_Run_g08.avi", None),
+])
+def test_clip_group_parses_ucf101_names(name, group):
+    assert video.clip_group(name) == group
 
 
 def test_plot_clip_frames(dataset):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import cv2
@@ -10,6 +11,9 @@ import numpy as np
 
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mov", ".mkv", ".webm")
 MOTIONS = ("left", "right", "up", "down", "grow", "shrink")
+OPPOSITE = {"left": "right", "right": "left", "up": "down", "down": "up", "grow": "shrink", "shrink": "grow"}
+PADS = ("hold", "error")
+_GROUP = re.compile(r"v_.+_(g\d+)_c\d+")
 
 
 # --------------------------------------------------------------------------- writing and generating
@@ -123,14 +127,20 @@ def list_clips(root: str | Path) -> tuple[list[Path], np.ndarray, list[str]]:
     return paths, np.array(labels), classes
 
 
-def read_clip(path: str | Path, n_frames: int = 16, size: int = 64, pad: str = "loop") -> np.ndarray:
-    """``n_frames`` frames sampled evenly over the clip, resized to size×size, RGB float32 in [0, 1].
+def clip_group(path: str | Path) -> str | None:
+    """The group of a UCF101-style clip name ``v_<class>_gXX_cYY.avi`` ("g08"), or None if the name has none.
 
-    A clip with fewer than ``n_frames`` frames is looped from its start (``pad="loop"``) or
-    rejected (``pad="error"``). Returns shape (n_frames, size, size, 3).
+    Clips of one group are cut from the same long video (same actor, background and viewpoint), so a
+    train/test split must keep each group on one side.
     """
-    if pad not in ("loop", "error"):
-        raise ValueError(f"pad must be 'loop' or 'error', got {pad!r}")
+    match = _GROUP.fullmatch(Path(path).stem)
+    return match.group(1) if match else None
+
+
+def _read_frames(path: str | Path, n_frames: int, size: int, pad: str) -> np.ndarray:
+    """``read_clip`` before scaling: RGB uint8 of shape (n_frames, size, size, 3)."""
+    if pad not in PADS:
+        raise ValueError(f"pad must be one of {PADS}, got {pad!r}")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
@@ -147,21 +157,34 @@ def read_clip(path: str | Path, n_frames: int = 16, size: int = 64, pad: str = "
     if len(frames) < n_frames:
         if pad == "error":
             raise ValueError(f"{path}: has {len(frames)} frames, fewer than the {n_frames} requested")
-        index = np.arange(n_frames) % len(frames)
+        index = np.minimum(np.arange(n_frames), len(frames) - 1)     # "hold": repeat the last frame
     else:
         index = np.linspace(0, len(frames) - 1, n_frames).round().astype(int)
-    clip = np.stack([cv2.resize(cv2.cvtColor(frames[i], cv2.COLOR_BGR2RGB), (size, size),
+    return np.stack([cv2.resize(cv2.cvtColor(frames[i], cv2.COLOR_BGR2RGB), (size, size),
                                 interpolation=cv2.INTER_AREA) for i in index])
-    return clip.astype("float32") / 255.0
+
+
+def read_clip(path: str | Path, n_frames: int = 16, size: int = 64, pad: str = "hold") -> np.ndarray:
+    """``n_frames`` frames sampled evenly over the clip, resized to size×size, RGB float32 in [0, 1].
+
+    A clip with fewer than ``n_frames`` frames is padded by holding its last frame (``pad="hold"``) or
+    rejected (``pad="error"``). (Looping it from the start instead would add a jump back to the first
+    position: a motion in the opposite direction.) Returns shape (n_frames, size, size, 3).
+    """
+    return _read_frames(path, n_frames, size, pad).astype("float32") / 255.0
 
 
 def clip_dataset(paths, labels, n_frames: int = 16, size: int = 64, batch_size: int = 16, shuffle: bool = False,
                  seed: int = 0):
-    """tf.data of (clip (n_frames, size, size, 3), label): clips decoded in parallel, cached, prefetched."""
+    """tf.data of (clip (n_frames, size, size, 3) float32 in [0, 1], label), decoded in parallel and prefetched.
+
+    The decoded clips are cached in memory as uint8 (a quarter of float32) and scaled after the cache;
+    with ``shuffle`` the order is reshuffled every epoch, reproducibly for a ``seed``.
+    """
     import tensorflow as tf
 
     def load(path, label):
-        clip = tf.numpy_function(lambda p: read_clip(p.decode(), n_frames, size), [path], tf.float32)
+        clip = tf.numpy_function(lambda p: _read_frames(p.decode(), n_frames, size, "hold"), [path], tf.uint8)
         clip.set_shape((n_frames, size, size, 3))
         return clip, label
 
@@ -169,6 +192,7 @@ def clip_dataset(paths, labels, n_frames: int = 16, size: int = 64, batch_size: 
     ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).cache()
     if shuffle:
         ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
+    ds = ds.map(lambda clip, label: (tf.cast(clip, tf.float32) / 255.0, label), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
 
 
@@ -176,6 +200,8 @@ def classify_video(model, path: str | Path, class_names: list[str], n_frames: in
                    size: int = 64) -> tuple[str, float]:
     """(predicted class name, its probability) for one video file."""
     probabilities = np.asarray(model(read_clip(path, n_frames, size)[None], training=False))[0]
+    if len(probabilities) != len(class_names):
+        raise ValueError(f"the model gives {len(probabilities)} probabilities for {len(class_names)} class names")
     best = int(np.argmax(probabilities))
     return class_names[best], float(probabilities[best])
 
