@@ -44,12 +44,49 @@ def test_pinball_loss_is_minimised_by_the_quantile():
     assert abs(best - np.quantile(y, 0.9)) < 0.06
 
 
+def test_paired_difference_mean_and_standard_error():
+    a, b = np.array([1.0, 2.0, 3.0, 6.0]), np.array([0.0, 1.0, 1.0, 2.0])
+    mean, se = forecast.paired_difference(a, b)
+    assert mean == pytest.approx(2.0) and se == pytest.approx(np.std(a - b) / 2)
+    # a series of blocks of 10 repeated values: 10x fewer independent days, so the SE must grow by about sqrt(10)
+    d = np.repeat(np.random.default_rng(0).normal(size=400), 10)
+    plain = forecast.paired_difference(d, np.zeros_like(d))[1]
+    hac = forecast.paired_difference(d, np.zeros_like(d), lags=30)[1]
+    assert 2 < hac / plain < np.sqrt(10) * 1.2
+    mean, se = forecast.mse_difference([0.0, 0.0], [1.0, 3.0], [0.0, 1.0])      # squared errors [1, 9] vs [0, 1]
+    assert mean == pytest.approx(4.5) and se == pytest.approx(3.5 / np.sqrt(2))
+
+
+def test_conformal_margin_reaches_the_coverage():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=2000)
+    for half_width in (0.5, 3.0):                     # too narrow: widen; too wide: narrow
+        margin = forecast.conformal_margin(y, -np.full_like(y, half_width), np.full_like(y, half_width), 0.8)
+        assert np.sign(margin) == np.sign(1.2816 - half_width)
+        new = rng.normal(size=20000)
+        band = np.full_like(new, half_width + margin)
+        covered = forecast.coverage(new, -band, band)
+        assert abs(covered - 0.8) < 0.03
+
+
+def test_inverse_scale_keeps_the_shape():
+    from sklearn.preprocessing import StandardScaler
+
+    scaler = StandardScaler().fit(np.array([[1.0], [3.0]]))      # mean 2, scale 1
+    np.testing.assert_allclose(forecast.inverse_scale(scaler, [[0.0, 1.0, -1.0]]), [[2.0, 3.0, 1.0]])
+    with pytest.raises(ValueError, match="one feature"):
+        forecast.inverse_scale(StandardScaler().fit(np.ones((2, 2))), [1.0])
+
+
 @pytest.mark.parametrize("call, message", [
     (lambda: forecast.rmse([1, 2], [1, 2, 3]), r"different shapes: \(2,\) vs \(3,\)"),
     (lambda: forecast.mae([], []), "no values to score"),
     (lambda: forecast.rmse([1, np.nan], [1, 2]), "NaN in y_true or y_pred"),
     (lambda: forecast.pinball_loss([1], [1], 1.5), r"quantile must be in \(0, 1\)"),
     (lambda: forecast.coverage([1, 2], [0, 3], [2, 2]), "crossed quantiles"),
+    (lambda: forecast.paired_difference([1, 2, 3], [1, 2, 3], lags=5), r"lags must be in \[0, 1\]"),
+    (lambda: forecast.paired_difference(np.ones((3, 2)), np.ones((3, 2))), "one loss per day"),
+    (lambda: forecast.conformal_margin([1], [0], [2], 80), r"coverage must be in \(0, 1\)"),
 ])
 def test_metric_errors(call, message):
     with pytest.raises(ValueError, match=message):

@@ -54,6 +54,58 @@ def coverage(y_true, lower, upper) -> float:
     return float(np.mean((y_true >= lower) & (y_true <= upper)))
 
 
+def paired_difference(loss_a, loss_b, lags: int = 0) -> tuple[float, float]:
+    """Mean of ``loss_a - loss_b`` over the same days and its standard error.
+
+    With ``lags > 0`` the SE is Newey-West's: it allows the daily differences to be correlated up to ``lags``
+    days apart (overlapping multi-day targets, volatility spells), which the plain SE (``lags=0``) ignores.
+    A negative mean says model a has the smaller loss.
+    """
+    a, b = _aligned(loss_a, loss_b)
+    if a.ndim != 1:
+        raise ValueError(f"expected one loss per day (1-D arrays), got shape {a.shape}")
+    if not 0 <= lags < len(a) - 1:
+        raise ValueError(f"lags must be in [0, {len(a) - 2}] for {len(a)} days, got {lags}")
+    d = a - b
+    e = d - d.mean()
+    variance = e @ e / len(d)
+    for k in range(1, lags + 1):
+        variance += 2 * (1 - k / (lags + 1)) * (e[k:] @ e[:-k]) / len(d)
+    return float(d.mean()), float(np.sqrt(variance / len(d)))
+
+
+def mse_difference(y_true, pred_a, pred_b, lags: int = 0) -> tuple[float, float]:
+    """``paired_difference`` of the squared errors of two forecasts of the same days: (MSE_a - MSE_b, its SE)."""
+    y_true, pred_a = _aligned(y_true, pred_a)
+    _, pred_b = _aligned(y_true, pred_b)
+    return paired_difference((y_true - pred_a) ** 2, (y_true - pred_b) ** 2, lags)
+
+
+def conformal_margin(y_true, lower, upper, coverage: float) -> float:
+    """Split-conformal (CQR) margin from a calibration span: widen [lower, upper] by it on both sides (narrow if
+    negative) so that, for new data exchangeable with the calibration data, the band covers ``coverage``.
+
+    The score of a day is ``max(lower - y, y - upper)`` (how far y lies outside the band, negative inside);
+    the margin is its ceil((n + 1) * coverage) / n empirical quantile (Romano et al., 2019).
+    """
+    if not 0 < coverage < 1:
+        raise ValueError(f"coverage must be in (0, 1), got {coverage}")
+    y_true, lower = _aligned(y_true, lower)
+    _, upper = _aligned(y_true, upper)
+    scores = np.maximum(lower - y_true, y_true - upper)
+    level = min(1.0, np.ceil((len(scores) + 1) * coverage) / len(scores))
+    return float(np.quantile(scores, level, method="higher"))
+
+
+def inverse_scale(scaler, values) -> np.ndarray:
+    """``scaler.inverse_transform`` of a scaler fit on one feature, applied to every entry of ``values``
+    (any shape, e.g. (days, horizons)); returns an array of the same shape."""
+    if getattr(scaler, "n_features_in_", None) != 1:
+        raise ValueError(f"expected a fitted scaler of one feature, got {scaler!r}")
+    values = np.asarray(values, dtype=float)
+    return scaler.inverse_transform(values.reshape(-1, 1)).reshape(values.shape)
+
+
 def naive_forecast(series: pd.Series, horizon: int = 1) -> pd.Series:
     """Persistence: the forecast for day t is the value observed ``horizon`` days earlier."""
     return series.shift(horizon)
