@@ -14,7 +14,9 @@ from utils.text import (
     encode,
     generate,
     model_cross_entropy,
+    model_token_losses,
     next_token_dataset,
+    paired_difference,
     sample_next,
     step_model,
 )
@@ -76,7 +78,7 @@ def test_ngram_probabilities_sum_to_one_and_beat_unigram():
     for context in [(), (1,), (4,), (5,)]:             # (5,) was never seen as a context
         assert math.isclose(sum(bigram.prob(context, t) for t in range(6)), 1.0)
     unigram = NGramModel(1, 6).fit(ids)
-    assert math.isclose(unigram.cross_entropy([1, 2]), -math.log(51 / 206))  # add-one smoothing
+    assert math.isclose(unigram.cross_entropy([3, 2]), -math.log(51 / 206))  # add-one smoothing; 3 is not scored
     assert bigram.cross_entropy(ids) < 0.1 < unigram.cross_entropy(ids)
     assert NGramModel(3, 6).fit(rng.integers(0, 6, 500)).cross_entropy(rng.integers(0, 6, 100)) > 1.5
 
@@ -88,10 +90,12 @@ def test_ngram_errors():
         NGramModel(2, 3).fit([0, 1, 3])
     with pytest.raises(ValueError, match="call fit"):
         NGramModel(2, 3).cross_entropy([0, 1])
+    with pytest.raises(ValueError, match=r"call fit\(\) before scoring"):
+        NGramModel(2, 3).token_losses([0, 1])
     with pytest.raises(ValueError, match=r"call fit\(\) before prob"):
         NGramModel(2, 3).prob((0,), 1)
-    with pytest.raises(ValueError, match="empty sequence"):
-        NGramModel(2, 3).fit([0, 1, 2]).cross_entropy([])
+    with pytest.raises(ValueError, match="at least 2 ids to score, got 1"):
+        NGramModel(2, 3).fit([0, 1, 2]).cross_entropy([1])
 
 
 def test_top_k_never_samples_outside_the_k_most_likely():
@@ -137,6 +141,36 @@ def test_stateful_and_refeeding_generation_agree(tiny_model, vocab):
     assert texts[0] == texts[1] and texts[0].startswith("the ") and len(texts[0]) == 34
 
 
+def test_generation_counts_the_time_steps_it_computes(tiny_model, vocab):
+    prompt, n = 5, 12
+    stats = {True: {}, False: {}}
+    for stateful in (True, False):
+        generate(tiny_model, *vocab, "the q", n, np.random.default_rng(0), stateful=stateful, stats=stats[stateful])
+    assert stats[True] == {"steps": prompt + n - 1, "calls": n}              # the prompt once, then one per character
+    assert stats[False] == {"steps": n * prompt + n * (n - 1) // 2, "calls": n}  # the whole text at every call
+
+
+def test_top_k_one_and_temperature_zero_are_greedy(tiny_model, vocab):
+    to_ids, to_chars = vocab
+    greedy = generate(tiny_model, to_ids, to_chars, "the ", 15, np.random.default_rng(0), temperature=0)
+    ids = list(encode("the ", to_ids))
+    for _ in range(15):                                     # argmax of the full model, one character at a time
+        ids.append(int(np.argmax(tiny_model.predict(np.array([ids]), verbose=0)[0, -1])))
+    assert greedy == decode(ids, to_chars)
+    top1 = generate(tiny_model, to_ids, to_chars, "the ", 15, np.random.default_rng(1), temperature=1.5, top_k=1)
+    assert top1 == greedy
+
+
+def test_char_lstm_dropout_acts_only_in_training(vocab):
+    keras.utils.set_random_seed(0)
+    model = char_lstm(vocab[0].vocabulary_size(), 8, 16, dropout=0.5)
+    assert model.get_layer("lstm").dropout == 0.5 and model.get_layer("lstm").recurrent_dropout == 0
+    x = encode("the lazy fox", vocab[0])[None]
+    inference = model(x, training=False).numpy()
+    np.testing.assert_array_equal(inference, model(x, training=False).numpy())
+    assert np.abs(model(x, training=True).numpy() - inference).max() > 1e-3
+
+
 @pytest.mark.parametrize("seed, message", [("", "seed_text is empty"),
                                            ("the €", r"characters not in the vocabulary: \['€'\]")])
 def test_generation_rejects_bad_seeds(tiny_model, vocab, seed, message):
@@ -155,3 +189,22 @@ def test_model_cross_entropy_matches_a_direct_computation(tiny_model, vocab):
     assert abs(model_cross_entropy(tiny_model, ids) - math.log(vocab[0].vocabulary_size())) < 0.1
     with pytest.raises(ValueError, match="at least 2 ids"):
         model_cross_entropy(tiny_model, ids[:1])
+
+
+def test_model_and_ngram_score_the_same_positions(tiny_model, vocab):
+    ids = encode(TEXT, vocab[0])
+    ngram = NGramModel(3, vocab[0].vocabulary_size()).fit(ids)
+    assert model_token_losses(tiny_model, ids).shape == ngram.token_losses(ids).shape == (len(ids) - 1,)
+    assert math.isclose(ngram.cross_entropy(ids), ngram.token_losses(ids).mean())
+
+
+def test_paired_difference_per_document():
+    a = np.array([1.0, 1.0, 2.0, 2.0, 2.0, 4.0])       # positions 1..6 of documents of 3, 2 and 2 tokens
+    b = np.zeros(6)
+    mean, se, per_doc = paired_difference(a, b, [3, 2, 2])
+    np.testing.assert_allclose(per_doc, [1.0, 2.0, 3.0])   # the first document has 2 scored tokens
+    assert mean == pytest.approx(2.0) and se == pytest.approx(1 / math.sqrt(3))
+    with pytest.raises(ValueError, match="sum\\(doc_lengths\\) = 6"):
+        paired_difference(a, b, [3, 3])
+    with pytest.raises(ValueError, match="at least 2 documents"):
+        paired_difference(a, b, [7])

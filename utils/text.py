@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import weakref
 from collections import Counter, defaultdict
 
@@ -62,9 +61,9 @@ def next_token_dataset(ids: np.ndarray, seq_len: int, batch_size: int, shuffle: 
 class NGramModel:
     """An interpolated Witten-Bell n-gram model over integer tokens 0 .. vocab_size - 1.
 
-    ``fit(ids)`` counts the training tokens; ``cross_entropy(ids)`` is the mean negative log
-    probability, in nats per token, of every token of ``ids`` given the ``order - 1`` tokens before it.
-    Order 1 is the add-one-smoothed unigram model.
+    ``fit(ids)`` counts the training tokens; ``token_losses(ids)`` is the negative log probability, in nats,
+    of every token of ``ids`` but the first given the ``order - 1`` tokens before it, and ``cross_entropy(ids)``
+    its mean. Order 1 is the add-one-smoothed unigram model.
     """
 
     def __init__(self, order: int, vocab_size: int):
@@ -103,32 +102,59 @@ class NGramModel:
             p = (seen[token] + distinct * p) / (total + distinct)
         return p
 
-    def cross_entropy(self, ids) -> float:
-        """Mean -log P(token | context) over ``ids``, in nats per token."""
+    def token_losses(self, ids) -> np.ndarray:
+        """-ln P(ids[t] | the order - 1 tokens before it) for t = 1 .. T - 1, shape (T - 1,), in nats.
+
+        The first token has no context and is not scored, exactly as in ``model_token_losses``.
+        """
         if not self.counts:
-            raise ValueError("call fit() before cross_entropy()")
+            raise ValueError("call fit() before scoring")
         ids = [int(i) for i in ids]
-        if not ids:
-            raise ValueError("cannot score an empty sequence")
-        total = 0.0
-        for t, token in enumerate(ids):
-            total -= math.log(self.prob(tuple(ids[max(0, t - self.order + 1):t]), token))
-        return total / len(ids)
+        if len(ids) < 2:
+            raise ValueError(f"need a sequence of at least 2 ids to score, got {len(ids)}")
+        return -np.log([self.prob(tuple(ids[max(0, t - self.order + 1):t]), ids[t]) for t in range(1, len(ids))])
+
+    def cross_entropy(self, ids) -> float:
+        """Mean of ``token_losses(ids)``: nats per token over positions 1 .. T - 1."""
+        return float(np.mean(self.token_losses(ids)))
 
 
-def model_cross_entropy(model, ids) -> float:
-    """Mean -log P(ids[t] | ids[:t]) in nats per token, for t >= 1, of a model mapping ids (1, T) to logits.
+def model_token_losses(model, ids) -> np.ndarray:
+    """-ln P(ids[t] | ids[:t]) for t = 1 .. T - 1, shape (T - 1,), from a model mapping ids (1, T) to logits.
 
-    The model reads the whole sequence once, as the n-gram models do, so the two are scored alike.
+    The model reads the whole sequence once, carrying its state, so every token is scored with all the
+    text before it; these are the same positions ``NGramModel.token_losses`` scores.
     """
     import tensorflow as tf
 
     ids = np.asarray(ids)
     if ids.ndim != 1 or len(ids) < 2:
         raise ValueError(f"need a 1-D sequence of at least 2 ids, got shape {ids.shape}")
-    logits = model.predict(ids[None, :-1], verbose=0)[0]                       # (T - 1, vocab)
-    log_probs = logits - tf.reduce_logsumexp(logits, axis=-1, keepdims=True).numpy()
-    return float(-np.mean(log_probs[np.arange(len(ids) - 1), ids[1:]]))
+    logits = model.predict(ids[None, :-1], verbose=0)[0]       # (T - 1, vocab); compiled, so fast on long texts
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(labels=ids[1:], logits=tf.cast(logits, "float32"))
+    return losses.numpy().astype("float64")
+
+
+def model_cross_entropy(model, ids) -> float:
+    """Mean of ``model_token_losses(model, ids)``: nats per token over positions 1 .. T - 1."""
+    return float(np.mean(model_token_losses(model, ids)))
+
+
+def paired_difference(losses_a, losses_b, doc_lengths) -> tuple[float, float, np.ndarray]:
+    """Per-document mean of ``losses_a - losses_b``: (mean over documents, its standard error, per-document values).
+
+    ``losses_a`` and ``losses_b`` score positions 1 .. T - 1 of a text made of documents of ``doc_lengths``
+    tokens (summing to T), as ``token_losses`` returns them; the first document loses its unscored first token.
+    """
+    a, b = np.asarray(losses_a, dtype="float64"), np.asarray(losses_b, dtype="float64")
+    lengths = np.asarray(doc_lengths)
+    if a.shape != b.shape or a.ndim != 1 or len(a) + 1 != lengths.sum():
+        raise ValueError(f"need two losses of the same shape (T - 1,) with sum(doc_lengths) = T, got "
+                         f"{a.shape}, {b.shape} and sum(doc_lengths) = {lengths.sum()}")
+    if len(lengths) < 2 or (lengths < 2).any():
+        raise ValueError("need at least 2 documents of at least 2 tokens each for a standard error")
+    per_doc = np.array([d.mean() for d in np.split(a - b, np.cumsum(lengths)[:-1] - 1)])
+    return float(per_doc.mean()), float(per_doc.std(ddof=1) / np.sqrt(len(per_doc))), per_doc
 
 
 # --------------------------------------------------------------------------- sampling
@@ -211,13 +237,15 @@ def _compiled(model, stateful: bool):
 
 
 def generate(model, to_ids, to_chars, seed_text: str, length: int, rng: np.random.Generator,
-             temperature: float = 1.0, top_k: int | None = None, stateful: bool = True) -> str:
+             temperature: float = 1.0, top_k: int | None = None, stateful: bool = True,
+             stats: dict | None = None) -> str:
     """``seed_text`` followed by ``length`` generated characters.
 
     ``stateful=True`` reads the seed in one call, then feeds one character per call while carrying
     the LSTM state (cost per character: one step). ``stateful=False`` re-feeds the whole text so far at every
     step, as many older tutorials do (cost per character grows with the text). Both give the same
-    text for the same ``rng`` state.
+    text for the same ``rng`` state. If ``stats`` is a dict, ``stats["steps"]`` receives the number of LSTM
+    time steps computed and ``stats["calls"]`` the number of model calls.
     """
     import tensorflow as tf
 
@@ -225,15 +253,20 @@ def generate(model, to_ids, to_chars, seed_text: str, length: int, rng: np.rando
         raise ValueError("seed_text is empty: give at least one character to start from")
     out = list(encode(seed_text, to_ids, strict=True))
     run = _compiled(model, stateful)
+    steps = calls = 0
     if stateful:
         h = c = tf.zeros((1, model.get_layer("lstm").units))
         new_ids = out                                   # the whole seed first, then the last character
         for _ in range(length):
             logits, h, c = run(tf.constant([new_ids], dtype=tf.int64), h, c)
+            steps, calls = steps + len(new_ids), calls + 1
             out.append(sample_next(logits.numpy()[0], rng, temperature, top_k))
             new_ids = out[-1:]
     else:
         for _ in range(length):
             logits = run(tf.constant([out], dtype=tf.int64))
+            steps, calls = steps + len(out), calls + 1
             out.append(sample_next(logits.numpy()[0], rng, temperature, top_k))
+    if stats is not None:
+        stats.update(steps=steps, calls=calls)
     return decode(out, to_chars)
