@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import numbers
 import os
 import platform
 import re
@@ -101,7 +102,7 @@ def headline(values: dict[str, float]) -> None:
     """Show a notebook's headline numbers as a small table (also stored machine-readable for tools/seed_sweep.py)."""
     from IPython.display import display
 
-    if not values or not all(isinstance(v, int | float) for v in values.values()):
+    if not values or not all(isinstance(v, numbers.Real) for v in values.values()):
         raise ValueError(f"headline needs a non-empty dict of numbers, got {values!r}")
     width = max(map(len, values))
     text = "\n".join(f"{name:<{width}}  {value:.4g}" for name, value in values.items())
