@@ -11,7 +11,8 @@ def cudnn_blockers(layer) -> list[str]:
 
     - a GPU (on a CPU the layer always runs the generic loop; that is not an error);
     - a mask, if any, that is right-padded (``True`` steps first, then only ``False``), so pad at the end;
-    - with TensorFlow, no row of the batch fully masked: an empty sequence raises on the cuDNN path.
+    - with TensorFlow, no row of the batch fully masked: an empty sequence raises on the cuDNN path
+      (``utils.textclf.EmptyAsUnknown`` guards a text model against it).
 
     For a ``Bidirectional`` layer both directions are checked (the backward one may be a layer of its own).
     """
