@@ -69,6 +69,36 @@ def test_conformal_margin_reaches_the_coverage():
         assert abs(covered - 0.8) < 0.03
 
 
+def test_conformal_margin_is_the_kth_smallest_score():
+    y = np.arange(10.0)                                    # band [0, 0]: scores are y itself, 0..9
+    zero = np.zeros_like(y)
+    assert forecast.conformal_margin(y, zero, zero, 0.8) == 8.0      # k = ceil(11 * 0.8) = 9: the 9th smallest
+    assert forecast.conformal_margin(y, zero, zero, 0.5) == 5.0      # k = ceil(5.5) = 6
+    assert forecast.conformal_margin(y, zero, zero, 0.95) == np.inf  # k = 11 > n: no finite margin
+
+
+def test_least_squares_factor():
+    x = np.array([1.0, 2.0, 4.0])
+    assert forecast.least_squares_factor(0.9 * x, x) == pytest.approx(0.9)
+    assert forecast.least_squares_factor([1.0, 3.0], [1.0, 1.0]) == pytest.approx(2.0)
+    with pytest.raises(ValueError, match="all zeros"):
+        forecast.least_squares_factor([1.0], [0.0])
+
+
+def test_correlation_and_its_standard_error():
+    rng = np.random.default_rng(1)
+    a = rng.normal(size=2000)
+    b = 0.5 * a + rng.normal(size=2000)
+    corr, se = forecast.correlation(a, b)
+    assert corr == pytest.approx(np.corrcoef(a, b)[0, 1])
+    assert 0.5 / np.sqrt(2000) < se < 2 / np.sqrt(2000)
+    slow = np.repeat(rng.normal(size=200), 10)              # runs of 10 equal days: the plain SE is too small
+    noisy = slow + rng.normal(size=2000)
+    assert forecast.correlation(slow, noisy, 20)[1] > 2 * forecast.correlation(slow, noisy)[1]
+    with pytest.raises(ValueError, match="constant"):
+        forecast.correlation(np.ones(5), np.arange(5.0))
+
+
 def test_inverse_scale_keeps_the_shape():
     from sklearn.preprocessing import StandardScaler
 

@@ -32,6 +32,15 @@ def test_generation_is_deterministic_for_a_seed(tmp_path):
         assert not np.array_equal(clip_a, clip_c)
 
 
+def test_regeneration_leaves_no_stale_clips(tmp_path):
+    video.generate_motion_dataset(tmp_path, 3, frames=4, size=32, seed=1, progress=False)
+    (tmp_path / "left" / "notes.txt").write_text("kept")
+    video.generate_motion_dataset(tmp_path, 1, frames=4, size=32, seed=1, progress=False)
+    paths, _, _ = video.list_clips(tmp_path)
+    assert len(paths) == len(video.MOTIONS)                   # only the clips of the second call
+    assert (tmp_path / "left" / "notes.txt").is_file()
+
+
 def test_read_clip_shape_range_and_frame_count(dataset):
     clip = video.read_clip(dataset / "left" / "left_000.avi", n_frames=10, size=24)
     assert clip.shape == (10, 24, 24, 3) and clip.dtype == np.float32

@@ -25,7 +25,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 HEADLINE_MIME = "application/vnd.rnn-notebooks.headline+json"  # written by utils.headline()
-ASSERT_LINE = re.compile(r"^assert\b.*", re.M)
+ASSERT_LINE = re.compile(r"^[ \t]*assert\b.*", re.M)
 
 
 def execute(notebook: Path, out: Path, seed: int, timeout: int) -> None:
@@ -60,7 +60,7 @@ def run(notebook: Path, seed: int, workdir: Path, timeout: int) -> dict:
         if failed:
             errors.append(f"code cell {number}: {failed['ename']}: {failed['evalue'][:200]}")
         if ASSERT_LINE.search(source):
-            first = ASSERT_LINE.search(source).group(0)[:60]
+            first = ASSERT_LINE.search(source).group(0).strip()[:60]
             asserts[f"#{number:<3d} {first}"] = "FAIL" if failed else "pass"
         for output in cell.get("outputs", []):
             headline.update(output.get("data", {}).get(HEADLINE_MIME, {}))

@@ -86,15 +86,40 @@ def conformal_margin(y_true, lower, upper, coverage: float) -> float:
     negative) so that, for new data exchangeable with the calibration data, the band covers ``coverage``.
 
     The score of a day is ``max(lower - y, y - upper)`` (how far y lies outside the band, negative inside);
-    the margin is its ceil((n + 1) * coverage) / n empirical quantile (Romano et al., 2019).
+    the margin is the k-th smallest score with k = ceil((n + 1) * coverage), i.e. the ceil((n + 1) * coverage) / n
+    empirical quantile (Romano et al., 2019); +inf when k > n (too few calibration days for that coverage).
+    The guarantee needs calibration data the model was not fit or selected on.
     """
     if not 0 < coverage < 1:
         raise ValueError(f"coverage must be in (0, 1), got {coverage}")
     y_true, lower = _aligned(y_true, lower)
     _, upper = _aligned(y_true, upper)
     scores = np.maximum(lower - y_true, y_true - upper)
-    level = min(1.0, np.ceil((len(scores) + 1) * coverage) / len(scores))
-    return float(np.quantile(scores, level, method="higher"))
+    k = int(np.ceil((len(scores) + 1) * coverage))
+    return float(np.sort(scores)[k - 1]) if k <= len(scores) else float("inf")
+
+
+def least_squares_factor(y_true, y_pred) -> float:
+    """The factor c minimising sum((y_true - c * y_pred) ** 2): c = sum(y_true * y_pred) / sum(y_pred ** 2).
+
+    Fit it on training data to remove a forecast's proportional bias (e.g. sqrt(E[r^2]) forecasting E[sigma])."""
+    y_true, y_pred = _aligned(y_true, y_pred)
+    if not np.any(y_pred):
+        raise ValueError("y_pred is all zeros: no factor can scale it")
+    return float(y_true @ y_pred / (y_pred @ y_pred))
+
+
+def correlation(a, b, lags: int = 0) -> tuple[float, float]:
+    """Pearson correlation of two series of the same days and its standard error.
+
+    The correlation is the mean of the product of the standardised series; its SE is that mean's
+    (``paired_difference``), Newey-West with ``lags > 0``, so that correlated neighbouring days are allowed for.
+    """
+    a, b = _aligned(a, b)
+    if a.std() == 0 or b.std() == 0:
+        raise ValueError("a constant series has no correlation")
+    product = (a - a.mean()) / a.std() * (b - b.mean()) / b.std()
+    return paired_difference(product, np.zeros_like(product), lags)
 
 
 def inverse_scale(scaler, values) -> np.ndarray:

@@ -91,13 +91,17 @@ def generate_motion_dataset(root: str | Path, clips_per_class: int = 60, frames:
                             seed: int = 0, extension: str = ".avi", progress: bool = True) -> Path:
     """Write ``clips_per_class`` clips of each motion as ``root/<motion>/<motion>_NNN<extension>``.
 
-    Deterministic for a given seed. Existing files are overwritten. Returns ``root``.
+    Deterministic for a given seed. Clips left in those folders by an earlier call (``<motion>_*<extension>``) are
+    deleted first, so a smaller or different run leaves no stale clips behind; other files are kept. Returns ``root``.
     """
     from tqdm.auto import tqdm
 
     if clips_per_class < 1:
         raise ValueError(f"clips_per_class must be >= 1, got {clips_per_class}")
     root = Path(root)
+    for motion in MOTIONS:
+        for stale in (root / motion).glob(f"{motion}_*{extension}"):
+            stale.unlink()
     rng = np.random.default_rng(seed)
     jobs = [(motion, k) for motion in MOTIONS for k in range(clips_per_class)]
     for motion, k in tqdm(jobs, desc="writing clips", disable=not progress):
