@@ -18,6 +18,7 @@ from utils.text import (
     next_token_dataset,
     paired_difference,
     sample_next,
+    stateful_logits,
     step_model,
 )
 
@@ -105,6 +106,12 @@ def test_top_k_never_samples_outside_the_k_most_likely():
     assert draws == {1, 3, 5}
 
 
+def test_top_k_keeps_every_token_tied_with_the_kth():
+    rng = np.random.default_rng(0)
+    draws = {sample_next(np.array([2.0, 1.0, 1.0, -5.0]), rng, top_k=2) for _ in range(2000)}
+    assert draws == {0, 1, 2}
+
+
 def test_low_temperature_equals_greedy_and_temperature_one_follows_softmax():
     logits = np.random.default_rng(1).normal(size=30)
     rng = np.random.default_rng(2)
@@ -134,6 +141,16 @@ def test_step_model_matches_the_full_model(tiny_model, vocab):
     for t, token in enumerate(ids):
         logits, h, c = step.predict([np.array([[token]]), h, c], verbose=0)
         np.testing.assert_allclose(logits[0], full[t], atol=1e-5)
+
+
+def test_stateful_logits_match_one_pass_over_the_whole_text(tiny_model, vocab):
+    ids = encode("the lazy fox jumps", vocab[0])
+    carried = stateful_logits(tiny_model, ids, 4)                    # prompt of 4, then one id per call
+    whole = tiny_model.predict(ids[None, :-1], verbose=0)[0, 3:]     # row t predicts ids[t + 1]
+    assert carried.shape == whole.shape == (len(ids) - 4, vocab[0].vocabulary_size())
+    np.testing.assert_allclose(carried, whole, atol=1e-5)
+    with pytest.raises(ValueError, match=r"need 1 <= prompt_length < len\(ids\) = 18, got prompt_length=18"):
+        stateful_logits(tiny_model, ids, len(ids))
 
 
 def test_stateful_and_refeeding_generation_agree(tiny_model, vocab):

@@ -161,9 +161,10 @@ def paired_difference(losses_a, losses_b, doc_lengths) -> tuple[float, float, np
 def sample_next(logits, rng: np.random.Generator, temperature: float = 1.0, top_k: int | None = None) -> int:
     """Draw one token id from ``logits`` (shape (vocab,)).
 
-    ``temperature`` divides the logits (0 means greedy: the argmax); ``top_k`` keeps only the k most
-    likely tokens. One uniform number is drawn from ``rng`` per call, also when greedy, so two
-    generators fed the same logits and the same ``rng`` state make the same choices.
+    ``temperature`` divides the logits (0 means greedy: the argmax); ``top_k`` keeps the tokens whose logit
+    is at least the k-th largest: the k most likely, plus any tied with the k-th. One uniform number is drawn
+    from ``rng`` per call, also when greedy, so two generators fed the same logits and the same ``rng`` state
+    make the same choices.
     """
     logits = np.asarray(logits, dtype="float64")
     if logits.ndim != 1:
@@ -236,6 +237,33 @@ def _compiled(model, stateful: bool):
     return functions[stateful]
 
 
+def _stateful_reader(model, prompt_ids):
+    """A generator: yields the next-id logits (vocab,) after ``prompt_ids``, then after each id sent to it.
+
+    The prompt is read in one call; every id sent costs one LSTM step, with the state carried between calls.
+    """
+    import tensorflow as tf
+
+    run = _compiled(model, stateful=True)
+    h = c = tf.zeros((1, model.get_layer("lstm").units))
+    new_ids = list(prompt_ids)
+    while True:
+        logits, h, c = run(tf.constant([new_ids], dtype=tf.int64), h, c)
+        new_ids = [(yield logits.numpy()[0])]
+
+
+def stateful_logits(model, ids, prompt_length: int) -> np.ndarray:
+    """Logits for ``ids[prompt_length:]``, shape (len(ids) - prompt_length, vocab), computed as
+    ``generate(stateful=True)`` computes them: the first ``prompt_length`` ids in one call, then one id per call
+    with the LSTM state carried. Row k predicts ``ids[prompt_length + k]`` from the ids before it.
+    """
+    ids = [int(i) for i in ids]
+    if not 1 <= prompt_length < len(ids):
+        raise ValueError(f"need 1 <= prompt_length < len(ids) = {len(ids)}, got prompt_length={prompt_length}")
+    reader = _stateful_reader(model, ids[:prompt_length])
+    return np.stack([next(reader)] + [reader.send(i) for i in ids[prompt_length:-1]])
+
+
 def generate(model, to_ids, to_chars, seed_text: str, length: int, rng: np.random.Generator,
              temperature: float = 1.0, top_k: int | None = None, stateful: bool = True,
              stats: dict | None = None) -> str:
@@ -243,26 +271,25 @@ def generate(model, to_ids, to_chars, seed_text: str, length: int, rng: np.rando
 
     ``stateful=True`` reads the seed in one call, then feeds one character per call while carrying
     the LSTM state (cost per character: one step). ``stateful=False`` re-feeds the whole text so far at every
-    step, as many older tutorials do (cost per character grows with the text). Both give the same
-    text for the same ``rng`` state. If ``stats`` is a dict, ``stats["steps"]`` receives the number of LSTM
-    time steps computed and ``stats["calls"]`` the number of model calls.
+    step, as many older tutorials do (cost per character grows with the text). Both compute the same
+    probabilities up to float32 rounding, so they give the same text for the same ``rng`` state unless a draw
+    lands within rounding of a boundary between two characters. If ``stats`` is a dict, ``stats["steps"]``
+    receives the number of LSTM time steps computed and ``stats["calls"]`` the number of model calls.
     """
     import tensorflow as tf
 
     if not seed_text:
         raise ValueError("seed_text is empty: give at least one character to start from")
     out = list(encode(seed_text, to_ids, strict=True))
-    run = _compiled(model, stateful)
     steps = calls = 0
     if stateful:
-        h = c = tf.zeros((1, model.get_layer("lstm").units))
-        new_ids = out                                   # the whole seed first, then the last character
-        for _ in range(length):
-            logits, h, c = run(tf.constant([new_ids], dtype=tf.int64), h, c)
-            steps, calls = steps + len(new_ids), calls + 1
-            out.append(sample_next(logits.numpy()[0], rng, temperature, top_k))
-            new_ids = out[-1:]
+        reader = _stateful_reader(model, out)             # the whole seed first, then one character per call
+        for k in range(length):
+            logits = next(reader) if k == 0 else reader.send(out[-1])
+            steps, calls = steps + (len(out) if k == 0 else 1), calls + 1
+            out.append(sample_next(logits, rng, temperature, top_k))
     else:
+        run = _compiled(model, stateful=False)
         for _ in range(length):
             logits = run(tf.constant([out], dtype=tf.int64))
             steps, calls = steps + len(out), calls + 1
