@@ -1,4 +1,4 @@
-"""The tools: the seed sweep tabulates asserts and headline numbers per seed; the Jupyter launcher."""
+"""The tools: the seed sweep (asserts and headline numbers per seed), the Jupyter launcher, the video benchmark."""
 
 import subprocess
 import sys
@@ -40,3 +40,13 @@ def test_lab_launcher_allows_root_only_for_root():
     assert "--allow-root" in lab.command([], is_root=True)
     assert "--allow-root" not in lab.command(["--no-browser"], is_root=False)
     assert lab.command(["--no-browser"], is_root=False)[-1] == "--no-browser"
+
+
+def test_video_benchmark_reports_memory_and_time():
+    result = subprocess.run([sys.executable, str(utils.ROOT / "tools" / "video_benchmark.py"), "--frames", "60",
+                             "--width", "160", "--height", "120", "--n-frames", "4", "--size", "16"],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == "read_clip(n_frames=4, size=16) on 160x120 mp4v clips"
+    assert [line.split()[0] for line in lines[2:4]] == ["20", "60"] and lines[4].startswith("time ratio")

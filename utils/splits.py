@@ -30,6 +30,19 @@ def stratified_split(x, y, val: float, test: float, seed: int = 0) -> dict[str, 
     return {"train": (x_train, y_train), "validation": (x_val, y_val), "test": (x_test, y_test)}
 
 
+def group_holdout(x, y, groups, fraction: float, seed: int = 0) -> tuple[tuple, tuple]:
+    """Hold out about ``fraction`` of the groups: ((x_kept, y_kept), (x_held, y_held)), no group on both sides."""
+    x, y, groups = np.asarray(x), np.asarray(y), np.asarray(groups, dtype=object)
+    if not len(x) == len(y) == len(groups):
+        raise ValueError(f"x, y and groups have different lengths: {len(x)}, {len(y)}, {len(groups)}")
+    if any(g is None for g in groups):
+        raise ValueError(f"{sum(g is None for g in groups)} item(s) have no group (None)")
+    if len(set(groups)) < 2:
+        raise ValueError(f"need at least 2 groups to hold some out; got {len(set(groups))}")
+    kept, held = next(GroupShuffleSplit(1, test_size=fraction, random_state=seed).split(x, y, groups.astype(str)))
+    return (x[kept], y[kept]), (x[held], y[held])
+
+
 def group_split(x, y, groups, val: float, test: float, seed: int = 0) -> dict[str, tuple]:
     """Split (x, y) into 'train', 'validation' and 'test' so that all items of a group fall in the same part.
 
@@ -41,14 +54,11 @@ def group_split(x, y, groups, val: float, test: float, seed: int = 0) -> dict[st
     if not len(x) == len(y) == len(groups):
         raise ValueError(f"x, y and groups have different lengths: {len(x)}, {len(y)}, {len(groups)}")
     _check_fractions(val, test)
-    if any(g is None for g in groups):
-        raise ValueError(f"{sum(g is None for g in groups)} item(s) have no group (None)")
     n_groups = len(set(groups))
     if n_groups < 3:
         raise ValueError(f"need at least 3 groups to fill train, validation and test; got {n_groups}")
-    groups = groups.astype(str)
-    rest, test_index = next(GroupShuffleSplit(1, test_size=test, random_state=seed).split(x, y, groups))
-    train, val_index = next(GroupShuffleSplit(1, test_size=val / (1 - test), random_state=seed)
-                            .split(rest, y[rest], groups[rest]))
-    parts = {"train": rest[train], "validation": rest[val_index], "test": test_index}
-    return {name: (x[index], y[index]) for name, index in parts.items()}
+    index = np.arange(len(x))
+    (rest, _), (test_index, _) = group_holdout(index, y, groups, test, seed)
+    (train, _), (val_index, _) = group_holdout(rest, y[rest], groups[rest], val / (1 - test), seed)
+    parts = {"train": train, "validation": val_index, "test": test_index}
+    return {name: (x[part], y[part]) for name, part in parts.items()}

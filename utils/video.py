@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import warnings
 from pathlib import Path
 
 import cv2
 import matplotlib.pyplot as plt
 import numpy as np
+from sklearn.model_selection import train_test_split
+
+from .splits import group_holdout, group_split, stratified_split
 
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mov", ".mkv", ".webm")
 MOTIONS = ("left", "right", "up", "down", "grow", "shrink")
@@ -113,7 +119,9 @@ def generate_motion_dataset(root: str | Path, clips_per_class: int = 60, frames:
 def list_clips(root: str | Path) -> tuple[list[Path], np.ndarray, list[str]]:
     """Video files of a class-per-folder dataset (``root/<class>/<clip>.avi``, as in UCF101).
 
-    Returns the paths, their integer labels and the class names (sorted folder names).
+    Returns the paths, their integer labels and the class names (sorted folder names). Files that are not
+    videos (``README.txt``, ``.jpg``) and hidden files (``.DS_Store``, macOS ``._clip.avi``) are skipped with a
+    warning that names them; a class folder without any video is an error.
     """
     root = Path(root)
     if not root.is_dir():
@@ -121,13 +129,19 @@ def list_clips(root: str | Path) -> tuple[list[Path], np.ndarray, list[str]]:
     classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
     if not classes:
         raise ValueError(f"{root}: no class folders inside (expected root/<class>/<clip>.avi)")
-    paths, labels = [], []
+    paths, labels, skipped = [], [], []
     for label, name in enumerate(classes):
-        videos = sorted(p for p in (root / name).iterdir() if p.suffix.lower() in VIDEO_EXTENSIONS)
+        files = sorted(p for p in (root / name).iterdir() if p.is_file())
+        videos = [p for p in files if p.suffix.lower() in VIDEO_EXTENSIONS and not p.name.startswith(".")]
+        skipped += [p for p in files if p not in videos]
         if not videos:
             raise ValueError(f"{root / name}: class folder has no video files ({', '.join(VIDEO_EXTENSIONS)})")
         paths += videos
         labels += [label] * len(videos)
+    if skipped:
+        shown = ", ".join(str(p.relative_to(root)) for p in skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+        warnings.warn(f"{root}: skipped {len(skipped)} file(s) that are not videos or are hidden: {shown}",
+                      stacklevel=2)
     return paths, np.array(labels), classes
 
 
@@ -141,59 +155,214 @@ def clip_group(path: str | Path) -> str | None:
     return match.group(1) if match else None
 
 
-def _read_frames(path: str | Path, n_frames: int, size: int, pad: str) -> np.ndarray:
+def _read_list(list_file: Path) -> list[tuple[int, str]]:
+    """(line number, relative path) of a UCF101 ``trainlist0N.txt`` / ``testlist0N.txt`` ("Class/clip.avi [label]")."""
+    if not list_file.is_file():
+        raise FileNotFoundError(f"{list_file}: no such file")
+    entries = []
+    for number, line in enumerate(list_file.read_text(encoding="utf-8-sig").splitlines(), start=1):
+        fields = line.split()
+        if not fields:
+            continue
+        name = fields[0].replace("\\", "/")
+        if len(fields) > 2 or name.count("/") != 1 or Path(name).suffix.lower() not in VIDEO_EXTENSIONS:
+            raise ValueError(f"{list_file}, line {number}: expected '<class>/<clip>.avi' and an optional label, "
+                             f"got {line.strip()!r}")
+        entries.append((number, name.lower()))
+    if not entries:
+        raise ValueError(f"{list_file}: the list is empty")
+    return entries
+
+
+def _official_split(root: Path, paths, lists) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of ``paths`` in the training and test lists; classes absent from ``paths`` are ignored."""
+    index = {p.relative_to(root).as_posix().lower(): i for i, p in enumerate(paths)}
+    classes = {name.split("/")[0] for name in index}
+    parts = []
+    for list_file in map(Path, lists):
+        part = []
+        for number, name in _read_list(list_file):
+            if name.split("/")[0] not in classes:
+                continue                                   # a class left out of this (sub)set of the data
+            if name not in index:
+                raise ValueError(f"{list_file}, line {number}: {name} is listed but not found under {root}")
+            part.append(index[name])
+        parts.append(np.array(part, dtype=int))
+    train, test = parts
+    both = set(train) & set(test)
+    if both:
+        raise ValueError(f"{len(both)} clip(s) are in both lists, e.g. {paths[min(both)]}")
+    neither = sorted(set(range(len(paths))) - set(train) - set(test))
+    if neither:
+        raise ValueError(f"{len(neither)} clip(s) under {root} are in neither list, e.g. {paths[neither[0]]}")
+    return train, test
+
+
+def split_clips(root: str | Path, paths, labels, val: float = 0.15, test: float = 0.2, seed: int = 0,
+                lists: tuple[str | Path, str | Path] | None = None) -> tuple[dict[str, tuple], str]:
+    """Train / validation / test parts of a clip listing, without leaking a group across them.
+
+    - ``lists=(trainlist, testlist)``: the official UCF101 split files (``trainlist01.txt``, ``testlist01.txt``;
+      lines ``Class/v_Class_g08_c01.avi``, matched case-insensitively, classes missing from ``paths`` ignored);
+      ``val`` of the training list's groups become the validation set.
+    - file names with groups (``v_<class>_gXX_cYY``): ``val`` and ``test`` of the groups, each group on one side.
+    - names without groups: a stratified split per clip (only right when the clips are independent).
+
+    Returns ({"train"|"validation"|"test": (paths, labels)}, a one-line description of the split used).
+    """
+    root, paths, labels = Path(root), np.array(paths, dtype=object), np.asarray(labels)
+    groups = np.array([clip_group(p) for p in paths], dtype=object)
+    n_grouped = sum(g is not None for g in groups)
+    if 0 < n_grouped < len(paths):
+        example = paths[[g is None for g in groups]][0]
+        raise ValueError(f"{n_grouped} of {len(paths)} clip names carry a UCF101 group (v_<class>_gXX_cYY) and "
+                         f"the others do not (e.g. {example}): a split cannot keep the groups apart")
+    if lists is not None:
+        train, test_index = _official_split(root, paths, lists)
+        if n_grouped:
+            (kept, _), (held, _) = group_holdout(train, labels[train], groups[train], val, seed)
+            how = "groups"
+        else:
+            kept, held = train_test_split(train, test_size=val, stratify=labels[train], random_state=seed)
+            how = "clips (stratified)"
+        parts = {"train": kept, "validation": held, "test": test_index}
+        description = f"official split ({Path(lists[0]).name} / {Path(lists[1]).name}); validation by {how}"
+        split = {name: (paths[part], labels[part]) for name, part in parts.items()}
+    elif n_grouped:
+        split = group_split(paths, labels, groups, val=val, test=test, seed=seed)
+        description = "split by group: every group on one side"
+    else:
+        split = stratified_split(paths, labels, val=val, test=test, seed=seed)
+        description = "no groups in the file names: stratified split per clip"
+    return {name: (list(p), y) for name, (p, y) in split.items()}, description
+
+
+def straddling_groups(split: dict[str, tuple]) -> set[str]:
+    """Groups (``clip_group``) found in more than one part of a split: empty when nothing leaks."""
+    seen = [{clip_group(p) for p in part_paths} - {None} for part_paths, _ in split.values()]
+    return {g for k, a in enumerate(seen) for b in seen[k + 1:] for g in a & b}
+
+
+def _to_rgb(frame: np.ndarray, size: int, path: Path) -> np.ndarray:
+    """A decoded OpenCV frame (BGR, BGRA or gray) as RGB uint8 (size, size, 3)."""
+    if frame.dtype != np.uint8:
+        raise ValueError(f"{path}: frames decode as {frame.dtype}; only 8-bit video is supported")
+    if frame.ndim == 2 or frame.shape[-1] == 1:
+        frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2RGB)
+    else:
+        frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2RGB if frame.shape[-1] == 4 else cv2.COLOR_BGR2RGB)
+    return cv2.resize(frame, (size, size), interpolation=cv2.INTER_AREA)
+
+
+def _scan(path: Path, wanted: set[int], size: int) -> tuple[dict[int, np.ndarray], int]:
+    """One pass in decoding order: count every frame, convert and resize only the ``wanted`` ones.
+
+    ``grab()`` decodes a frame without copying it out, so memory stays flat however long the clip is.
+    Raises if the timestamps go backwards (frames out of time order).
+    """
+    capture = cv2.VideoCapture(str(path))
+    kept, count, previous = {}, 0, -np.inf
+    try:
+        while capture.isOpened() and capture.grab():
+            timestamp = capture.get(cv2.CAP_PROP_POS_MSEC)
+            if timestamp < previous:
+                raise ValueError(f"{path}: frame {count} is stamped {timestamp:.0f} ms, before the frame preceding "
+                                 f"it ({previous:.0f} ms): frames out of time order")
+            previous = timestamp
+            if count in wanted:
+                ok, frame = capture.retrieve()
+                if not ok or frame is None:
+                    raise ValueError(f"{path}: frame {count} could not be decoded")
+                kept[count] = _to_rgb(frame, size, path)
+            count += 1
+    finally:
+        capture.release()
+    return kept, count
+
+
+def _frame_index(count: int, n_frames: int) -> np.ndarray:
+    """``n_frames`` indices spread evenly over ``count`` frames; a short clip holds its last frame."""
+    if count < n_frames:
+        return np.minimum(np.arange(n_frames), count - 1)
+    return np.linspace(0, count - 1, n_frames).round().astype(int)
+
+
+def _read_frames(path: str | Path, n_frames: int, size: int, pad: str, allow_partial: bool = False) -> np.ndarray:
     """``read_clip`` before scaling: RGB uint8 of shape (n_frames, size, size, 3)."""
     if pad not in PADS:
         raise ValueError(f"pad must be one of {PADS}, got {pad!r}")
+    if n_frames < 1 or size < 1:
+        raise ValueError(f"n_frames and size must be >= 1, got {n_frames} and {size}")
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise ValueError(f"{path}: the file is empty (0 bytes)")
     capture = cv2.VideoCapture(str(path))
-    frames = []
-    while capture.isOpened():
-        ok, frame = capture.read()
-        if not ok:
-            break
-        frames.append(frame)
+    announced = int(capture.get(cv2.CAP_PROP_FRAME_COUNT)) if capture.isOpened() else 0
     capture.release()
-    if not frames:
-        raise ValueError(f"{path}: no frames could be read (not a video, unsupported codec, or empty)")
-    if len(frames) < n_frames:
-        if pad == "error":
-            raise ValueError(f"{path}: has {len(frames)} frames, fewer than the {n_frames} requested")
-        index = np.minimum(np.arange(n_frames), len(frames) - 1)     # "hold": repeat the last frame
-    else:
-        index = np.linspace(0, len(frames) - 1, n_frames).round().astype(int)
-    return np.stack([cv2.resize(cv2.cvtColor(frames[i], cv2.COLOR_BGR2RGB), (size, size),
-                                interpolation=cv2.INTER_AREA) for i in index])
+    # One pass if the container's frame count is right; a second one if it was wrong or missing.
+    kept, count = _scan(path, set(_frame_index(announced, n_frames)) if announced > 0 else set(), size)
+    if count == 0:
+        raise ValueError(f"{path}: no frames could be read (not a video, an unsupported codec, or an empty clip)")
+    if count < announced and not allow_partial:
+        raise ValueError(f"{path}: the container announces {announced} frames but only {count} could be decoded: "
+                         f"the file is truncated or partly unreadable (re-encode it, or pass allow_partial=True to "
+                         f"use the {count} frames)")
+    if count < n_frames and pad == "error":
+        raise ValueError(f"{path}: has {count} frames, fewer than the {n_frames} requested")
+    index = _frame_index(count, n_frames)
+    if not set(index) <= kept.keys():
+        kept, recount = _scan(path, set(index), size)
+        if recount != count:
+            raise ValueError(f"{path}: decoding gave {count} frames, then {recount}: the file is unreliable")
+    return np.stack([kept[i] for i in index])
 
 
-def read_clip(path: str | Path, n_frames: int = 16, size: int = 64, pad: str = "hold") -> np.ndarray:
+def read_clip(path: str | Path, n_frames: int = 16, size: int = 64, pad: str = "hold",
+              allow_partial: bool = False) -> np.ndarray:
     """``n_frames`` frames sampled evenly over the clip, resized to size×size, RGB float32 in [0, 1].
 
-    A clip with fewer than ``n_frames`` frames is padded by holding its last frame (``pad="hold"``) or
-    rejected (``pad="error"``). (Looping it from the start instead would add a jump back to the first
-    position: a motion in the opposite direction.) Returns shape (n_frames, size, size, 3).
+    Frames are decoded in order and only the sampled ones are kept, so memory does not grow with the clip's
+    length. The frames are counted by decoding them, not taken from the container's header: a file that
+    decodes to fewer frames than its header announces (truncated, or partly unreadable) is an error unless
+    ``allow_partial``. A clip with fewer than ``n_frames`` frames holds its last frame (``pad="hold"``) or is
+    rejected (``pad="error"``); looping it from the start instead would add a jump back to the first
+    position, a motion in the opposite direction. Gray and BGRA videos become RGB; any frame size and aspect
+    ratio is resized (not cropped) to size×size. Returns shape (n_frames, size, size, 3).
     """
-    return _read_frames(path, n_frames, size, pad).astype("float32") / 255.0
+    return _read_frames(path, n_frames, size, pad, allow_partial).astype("float32") / 255.0
 
 
 def clip_dataset(paths, labels, n_frames: int = 16, size: int = 64, batch_size: int = 16, shuffle: bool = False,
-                 seed: int = 0):
+                 seed: int = 0, cache_path: str | Path | None = None, allow_partial: bool = False):
     """tf.data of (clip (n_frames, size, size, 3) float32 in [0, 1], label), decoded in parallel and prefetched.
 
-    The decoded clips are cached in memory as uint8 (a quarter of float32) and scaled after the cache;
-    with ``shuffle`` the order is reshuffled every epoch, reproducibly for a ``seed``.
+    The decoded clips are cached as uint8 (a quarter of float32) and scaled to floats after the cache: in
+    memory by default, or in files beginning with ``cache_path`` when they do not fit (written at the end of
+    the first full pass; the file name gets a fingerprint of the clip files, ``n_frames`` and ``size``, so a
+    changed dataset never reads a stale cache). With ``shuffle`` the order is reshuffled every epoch,
+    reproducibly for a ``seed``.
     """
     import tensorflow as tf
 
     def load(path, label):
-        clip = tf.numpy_function(lambda p: _read_frames(p.decode(), n_frames, size, "hold"), [path], tf.uint8)
+        clip = tf.numpy_function(lambda p: _read_frames(p.decode(), n_frames, size, "hold", allow_partial), [path],
+                                 tf.uint8)
         clip.set_shape((n_frames, size, size, 3))
         return clip, label
 
-    ds = tf.data.Dataset.from_tensor_slices(([str(p) for p in paths], np.asarray(labels, dtype="int32")))
-    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE).cache()
+    paths = [str(p) for p in paths]
+    ds = tf.data.Dataset.from_tensor_slices((paths, np.asarray(labels, dtype="int32")))
+    ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+    if cache_path is None:
+        ds = ds.cache()
+    else:
+        cache_path = Path(cache_path)
+        cache_path.parent.mkdir(parents=True, exist_ok=True)
+        files = [(p, Path(p).stat().st_size, Path(p).stat().st_mtime_ns) for p in paths]
+        fingerprint = hashlib.sha1(json.dumps([n_frames, size, files]).encode()).hexdigest()[:12]
+        ds = ds.cache(f"{cache_path}-{fingerprint}")
     if shuffle:
         ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
     ds = ds.map(lambda clip, label: (tf.cast(clip, tf.float32) / 255.0, label), num_parallel_calls=tf.data.AUTOTUNE)
