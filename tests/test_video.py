@@ -392,3 +392,13 @@ def test_clip_dataset_caches_uint8_in_a_file_keyed_by_the_data(dataset, tmp_path
     changed = read_all()
     assert len(calls) == 4 and len(list((tmp_path / "c").glob("clips-*.index"))) == 2   # a new cache, not stale
     np.testing.assert_allclose(changed[0], changed[1])
+
+
+def test_write_clip_takes_frames_one_at_a_time(tmp_path):
+    path = video.write_clip(tmp_path / "pan.mp4", video.panning_frames(12, width=96, height=54), fps=30)
+    clip = video.read_clip(path, n_frames=12, size=16)
+    assert clip.shape == (12, 16, 16, 3) and not np.allclose(clip[0], clip[-1], atol=0.05)
+    with pytest.raises(ValueError, match=r"frame 1 is 8x4, the first was 8x8"):
+        video.write_clip(tmp_path / "x.avi", [np.zeros((8, 8, 3), np.uint8), np.zeros((4, 8, 3), np.uint8)])
+    with pytest.raises(ValueError, match=r"x\.avi: no frames to write"):
+        video.write_clip(tmp_path / "x.avi", iter([]))

@@ -9,7 +9,8 @@ container's frame count is wrong).
     python3 tools/video_benchmark.py                       # the defaults above
     python3 tools/video_benchmark.py --frames 300 --width 640 --height 360
 
-Peak memory is the process's maximum resident set size (`resource.getrusage`), so it runs on Linux and macOS.
+Peak memory is the reading process's resident set size at its peak (/proc/self/status, reset just before the
+read), so the script runs on Linux.
 """
 
 from __future__ import annotations
@@ -22,42 +23,27 @@ import tempfile
 import time
 from pathlib import Path
 
-import cv2
-import numpy as np
-
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from utils import video  # noqa: E402
 
 
-def write_long_clip(path: Path, frames: int, width: int, height: int, fps: int = 30) -> None:
-    """A textured scene panning sideways with a moving square: every frame differs, as in real footage."""
-    rng = np.random.default_rng(0)
-    texture = cv2.resize(rng.integers(0, 256, (height // 8, width // 8, 3), dtype=np.uint8), (width, height),
-                         interpolation=cv2.INTER_LINEAR)
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
-    if not writer.isOpened():
-        raise OSError(f"{path}: OpenCV could not open an mp4v video writer")
-    for k in range(frames):
-        frame = np.roll(texture, 3 * k, axis=1)
-        x = (7 * k) % (width - 100)
-        frame[height // 3: height // 3 + 100, x: x + 100] = (255, 255, 255)
-        writer.write(frame)
-    writer.release()
+def _status_kb(field: str) -> int:
+    """A memory figure of this process from /proc/self/status (VmRSS: now, VmHWM: the peak), in KiB."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise KeyError(field)
 
 
 def measure(path: str, n_frames: int, size: int) -> dict:
     """Run in a fresh process: the peak memory growth (MB) and the time (s) of one read_clip call."""
-    import resource
-
-    sys.path.insert(0, str(ROOT))
-    from utils import video
-
-    unit = 1 if sys.platform == "darwin" else 1024                    # ru_maxrss: bytes on macOS, KiB on Linux
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
+    Path("/proc/self/clear_refs").write_text("5")                   # reset the peak to the current size
+    before = _status_kb("VmRSS")
     start = time.perf_counter()
     clip = video.read_clip(path, n_frames=n_frames, size=size)
     seconds = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * unit
-    return {"growth_mb": (after - before) / 2**20, "seconds": seconds, "shape": list(clip.shape)}
+    return {"growth_mb": (_status_kb("VmHWM") - before) / 1024, "seconds": seconds, "shape": list(clip.shape)}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -69,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", type=int, default=64, help="read_clip's output size")
     parser.add_argument("--measure", help=argparse.SUPPRESS)         # internal: measure one file and print JSON
     args = parser.parse_args(argv)
+    if not Path("/proc/self/clear_refs").exists():
+        parser.error("measuring peak memory needs Linux (/proc/self/clear_refs)")
     if args.measure:
         print(json.dumps(measure(args.measure, args.n_frames, args.size)))
         return 0
@@ -78,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
         for frames in (max(1, args.frames // 3), args.frames):
             path = Path(folder) / f"long_{frames}.mp4"
             start = time.perf_counter()
-            write_long_clip(path, frames, args.width, args.height)
+            video.write_clip(path, video.panning_frames(frames, args.width, args.height), fps=30)
             written = time.perf_counter() - start
             result = subprocess.run([sys.executable, __file__, "--measure", str(path), "--n-frames",
                                      str(args.n_frames), "--size", str(args.size)],

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 import warnings
 from pathlib import Path
 
-import cv2
-import matplotlib.pyplot as plt
-import numpy as np
-from sklearn.model_selection import train_test_split
+# FFmpeg writes its own messages ("moov atom not found") straight to the C stderr, bypassing Python; the errors
+# raised below say what is wrong with a file. Set OPENCV_FFMPEG_LOGLEVEL=16 beforehand to see FFmpeg's messages.
+os.environ.setdefault("OPENCV_FFMPEG_LOGLEVEL", "-8")
+import cv2  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+from sklearn.model_selection import train_test_split  # noqa: E402
 
-from .splits import group_holdout, group_split, stratified_split
+from .splits import group_holdout, group_split, stratified_split  # noqa: E402
 
 VIDEO_EXTENSIONS = (".avi", ".mp4", ".mov", ".mkv", ".webm")
 MOTIONS = ("left", "right", "up", "down", "grow", "shrink")
@@ -23,24 +27,48 @@ _GROUP = re.compile(r"v_.+_(g\d+)_c\d+")
 
 
 # --------------------------------------------------------------------------- writing and generating
-def write_clip(path: str | Path, frames: np.ndarray, fps: int = 12) -> Path:
-    """Write RGB uint8 frames of shape (T, H, W, 3) to ``path`` (.avi as Motion-JPEG, .mp4 as MPEG-4)."""
+def write_clip(path: str | Path, frames, fps: int = 12) -> Path:
+    """Write RGB uint8 frames (an array (T, H, W, 3), or any iterable of (H, W, 3) frames, read one at a time)
+    to ``path``: .avi as Motion-JPEG, .mp4 as MPEG-4."""
     path = Path(path)
-    frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.shape[-1] != 3 or frames.dtype != np.uint8 or len(frames) == 0:
-        raise ValueError(f"frames must be a non-empty uint8 array (T, H, W, 3), got {frames.dtype} {frames.shape}")
     codec = {".avi": "MJPG", ".mp4": "mp4v"}.get(path.suffix.lower())
     if codec is None:
         raise ValueError(f"{path}: can only write .avi or .mp4 files")
     path.parent.mkdir(parents=True, exist_ok=True)
-    height, width = frames.shape[1:3]
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), fps, (width, height))
-    if not writer.isOpened():
-        raise OSError(f"{path}: OpenCV could not open a {codec} video writer")
-    for frame in frames:
-        writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
-    writer.release()
+    writer, count = None, 0
+    try:
+        for frame in frames:
+            frame = np.asarray(frame)
+            if frame.ndim != 3 or frame.shape[-1] != 3 or frame.dtype != np.uint8:
+                raise ValueError(f"frames must be uint8 (T, H, W, 3); frame {count} is {frame.dtype} {frame.shape}")
+            if writer is None:
+                height, width = frame.shape[:2]
+                writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*codec), fps, (width, height))
+                if not writer.isOpened():
+                    raise OSError(f"{path}: OpenCV could not open a {codec} video writer")
+            elif frame.shape[:2] != (height, width):
+                raise ValueError(f"frame {count} is {frame.shape[1]}x{frame.shape[0]}, the first was {width}x{height}")
+            writer.write(cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+            count += 1
+    finally:
+        if writer is not None:
+            writer.release()
+    if count == 0:
+        raise ValueError(f"{path}: no frames to write")
     return path
+
+
+def panning_frames(n: int, width: int = 1280, height: int = 720, seed: int = 0):
+    """``n`` RGB frames, generated one at a time, of a textured scene panning sideways under a moving square:
+    a long high-resolution test video (every frame differs, as in real footage) that never sits in memory."""
+    texture = cv2.resize(np.random.default_rng(seed).integers(0, 256, (max(1, height // 8), max(1, width // 8), 3),
+                                                             dtype=np.uint8), (width, height))
+    square = max(1, min(width, height) // 7)
+    for k in range(n):
+        frame = np.roll(texture, 3 * k, axis=1)
+        x = (7 * k) % max(1, width - square)
+        frame[height // 3: height // 3 + square, x: x + square] = 255
+        yield frame
 
 
 def _draw(canvas, shape: str, center, size: float, colour) -> None:
