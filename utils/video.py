@@ -351,13 +351,14 @@ def read_clip(path: str | Path, n_frames: int = 16, size: int = 64, pad: str = "
               allow_partial: bool = False) -> np.ndarray:
     """``n_frames`` frames sampled evenly over the clip, resized to size×size, RGB float32 in [0, 1].
 
-    Frames are decoded in order and only the sampled ones are kept, so memory does not grow with the clip's
-    length. The frames are counted by decoding them, not taken from the container's header: a file that
-    decodes to fewer frames than its header announces (truncated, or partly unreadable) is an error unless
-    ``allow_partial``. A clip with fewer than ``n_frames`` frames holds its last frame (``pad="hold"``) or is
-    rejected (``pad="error"``); looping it from the start instead would add a jump back to the first
-    position, a motion in the opposite direction. Gray and BGRA videos become RGB; any frame size and aspect
-    ratio is resized (not cropped) to size×size. Returns shape (n_frames, size, size, 3).
+    Evenly in frame index: with a variable frame rate, that is not evenly in seconds. Frames are decoded in
+    order and only the sampled ones are kept, so memory does not grow with the clip's length. The frames are
+    counted by decoding them, not taken from the container's header: a file that decodes to fewer frames than
+    its header announces (truncated, or partly unreadable) is an error unless ``allow_partial``. A clip with
+    fewer than ``n_frames`` frames holds its last frame (``pad="hold"``) or is rejected (``pad="error"``);
+    looping it from the start instead would add a jump back to the first position, a motion in the opposite
+    direction. Gray and BGRA videos become RGB; any frame size and aspect ratio is resized (not cropped) to
+    size×size. Returns shape (n_frames, size, size, 3).
     """
     return _read_frames(path, n_frames, size, pad, allow_partial).astype("float32") / 255.0
 
