@@ -200,3 +200,123 @@ def test_sentiment_imdb_traps():
     assert imdb["sentence"].str.contains("…").any()
     assert not imdb["sentence"].str.endswith(" ").any()
     assert imdb["sentence"].str.count('"').mod(2).eq(1).any()  # unbalanced quotes kept as text
+
+
+# ----------------------------------------------------------------------------- air quality
+AIR_HEADER = "No,year,month,day,hour,pm2.5,DEWP,TEMP,PRES,cbwd,Iws,Is,Ir\n"
+
+
+def air_rows(pm25_values, start_hour=0, directions=None):
+    """CSV rows for consecutive hours of 2014-01-01 (then 2014-01-02...), with the given pm2.5 fields."""
+    rows = []
+    for i, pm in enumerate(pm25_values):
+        hour = start_hour + i
+        direction = directions[i] if directions else "NW"
+        rows.append(f"{i + 1},2014,1,{1 + hour // 24},{hour % 24},{pm},-5,2,1020,{direction},{1.79 * (i + 1):.2f},0,0")
+    return "\n".join(rows) + "\n"
+
+
+def test_air_quality_shipped_file():
+    air = utils.load_air_quality()
+    assert len(air) == 43_824 and isinstance(air.index, pd.DatetimeIndex)
+    assert air.index[0] == pd.Timestamp("2010-01-01 00:00") and air.index[-1] == pd.Timestamp("2014-12-31 23:00")
+    assert (air.index.to_series().diff().iloc[1:] == pd.Timedelta(hours=1)).all()   # a complete hourly grid
+    assert list(air.columns) == ["pm25", "pm25_interpolated", "dew_point", "temperature", "pressure", "wind_speed",
+                                 "cum_wind_speed", "snow_hours", "rain_hours", "wind_NE", "wind_NW", "wind_SE",
+                                 "wind_cv"]
+    assert all(air.dtypes == np.float64)
+    raw_missing = 2067                                                       # empty pm2.5 fields in the file
+    assert air["pm25"].isna().sum() + air["pm25_interpolated"].sum() == raw_missing
+    assert air["pm25"].iloc[:24].isna().all()                                # the first day: a leading gap, kept
+    assert air["pm25"].max() == 994 and air["pm25"].min() >= 0
+    assert (air[["wind_NE", "wind_NW", "wind_SE", "wind_cv"]].sum(axis=1) == 1).all()
+    assert (air["wind_speed"] > 0).all()
+    # the cumulated Iws of the first rows, 1.79, 4.92, 6.71 (same direction), becomes 1.79, 3.13, 1.79 per hour
+    np.testing.assert_allclose(air["wind_speed"].iloc[:3], [1.79, 3.13, 1.79], atol=1e-9)
+    # Is and Ir are kept as the file has them: hours of snow or rain so far, 0 when it is dry
+    assert air["snow_hours"].max() == 27 and air["rain_hours"].max() == 36
+
+
+def test_air_quality_longest_gap_stays_missing():
+    pm25 = utils.load_air_quality()["pm25"]
+    missing = pm25.isna().to_numpy().astype(int)
+    runs = np.diff(np.flatnonzero(np.diff(np.r_[0, missing, 0])))[::2]     # lengths of the missing runs
+    assert runs.max() == 155 and runs.min() > 3                             # short gaps filled, long ones kept
+    assert utils.load_air_quality(interpolate_hours=0)["pm25"].isna().sum() == 2067
+
+
+def test_air_quality_interpolates_only_short_interior_gaps(tmp_path):
+    values = ["", "10", "", "30", "40", "", "", "", "80", "90", "", "", "", "", "140", ""]
+    air = utils.load_air_quality(write(tmp_path, AIR_HEADER + air_rows(values)), interpolate_hours=3)
+    expected = [np.nan, 10, 20, 30, 40, 50, 60, 70, 80, 90, np.nan, np.nan, np.nan, np.nan, 140, np.nan]
+    np.testing.assert_allclose(air["pm25"], expected)                     # a gap of 4 hours, and the ends, stay NaN
+    assert list(air["pm25_interpolated"]) == [0, 0, 1, 0, 0, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]
+    none = utils.load_air_quality(write(tmp_path, AIR_HEADER + air_rows(values)), interpolate_hours=0)
+    assert none["pm25"].isna().sum() == 10 and none["pm25_interpolated"].sum() == 0
+
+
+def test_air_quality_wind_speed_restarts_with_the_direction(tmp_path):
+    text = AIR_HEADER + "\n".join([
+        "1,2014,1,1,0,5,-5,2,1020,NW,1.79,0,0", "2,2014,1,1,1,5,-5,2,1020,NW,5.81,0,0",
+        "3,2014,1,1,2,5,-5,2,1020,cv,0.89,0,1", "4,2014,1,1,3,5,-5,2,1020,cv,1.78,0,2"]) + "\n"
+    air = utils.load_air_quality(write(tmp_path, text))
+    np.testing.assert_allclose(air["wind_speed"], [1.79, 4.02, 0.89, 0.89])
+    assert list(air["wind_cv"]) == [0, 0, 1, 1] and list(air["rain_hours"]) == [0, 0, 1, 2]
+
+
+def test_air_quality_accepts_crlf_and_na(tmp_path):
+    text = (AIR_HEADER + air_rows(["12", "NA", "14"])).replace("\n", "\r\n")
+    air = utils.load_air_quality(write(tmp_path, text), interpolate_hours=0)
+    assert len(air) == 3 and np.isnan(air["pm25"].iloc[1]) and air["pm25"].iloc[2] == 14
+
+
+def _swap(text, old, new):
+    assert old in text
+    return text.replace(old, new, 1)
+
+
+GOOD_AIR = AIR_HEADER + air_rows(["10", "11", "12", "13"])
+BAD_AIR = [
+    (GOOD_AIR.replace(",Iws", ",WS"), r"missing column\(s\) \['Iws'\]"),
+    (AIR_HEADER, r"header only, no rows"),
+    ("", r"the file is empty"),
+    (_swap(GOOD_AIR, "2014,1,1,2,", "2014,1,1,1,"), r"duplicated hour at line 4 \(2014-01-01 01:00\)"),
+    (_swap(GOOD_AIR, "2014,1,1,2,", "2014,1,1,0,"), r"hour earlier than the row before at line 4 \(2014-01-01 00:00\)"),
+    (_swap(GOOD_AIR, "2014,1,1,2,", "2014,1,1,5,"),
+     r"3 missing hour\(s\) after 2014-01-01 01:00 \(every hour needs a row\) at line 4 \(2014-01-01 05:00\)"),
+    (_swap(GOOD_AIR, ",11,", ",abc,"), r"non-numeric 'pm2.5' value 'abc' at line 3"),
+    (_swap(GOOD_AIR, ",-5,2,", ",-5,,"), r"missing value in column 'TEMP' at line 2"),
+    (_swap(GOOD_AIR, ",-5,2,1020,NW,3.58", ",-5,2,1020,NW,x"), r"non-numeric 'Iws' value 'x' at line 3"),
+    (_swap(GOOD_AIR, "2014,1,1,1,", "2014,2,30,1,"), r"invalid date or hour \(2014-2-30 hour 1\) at line 3"),
+    (_swap(GOOD_AIR, "1020,NW,5.37", "1020,N,5.37"), r"unknown wind direction 'N' .* at line 4"),
+    (_swap(GOOD_AIR, ",12,", ",-12,"), r"negative 'pm2.5' at line 4 \(2014-01-01 02:00\)"),
+    (_swap(GOOD_AIR, "NW,5.37", "NW,1.00"), r"cumulated wind speed 'Iws' decreases .* at line 4"),
+]
+
+
+@pytest.mark.parametrize("csv, message", BAD_AIR)
+def test_air_quality_bad_input_names_file_and_line(tmp_path, csv, message):
+    with pytest.raises(ValueError, match=r"my_air\.csv: " + message):
+        utils.load_air_quality(write(tmp_path, csv, "my_air.csv"))
+
+
+def test_air_quality_rejects_a_negative_interpolation_limit():
+    with pytest.raises(ValueError, match="interpolate_hours must be >= 0"):
+        utils.load_air_quality(interpolate_hours=-1)
+
+
+def test_air_quality_real_file_with_a_row_cut_or_swapped_names_the_line(tmp_path):
+    lines = utils.data_path("air_quality/PRSA_data_2010.1.1-2014.12.31.csv").read_text().split("\n")
+    cut = lines[:501] + lines[502:]                                          # line 502: 2010-01-21 20:00
+    with pytest.raises(ValueError, match=r"cut\.csv: 1 missing hour\(s\) after 2010-01-21 19:00 .* at line 502"):
+        utils.load_air_quality(write(tmp_path, "\n".join(cut), "cut.csv"))
+    swapped = lines[:600] + [lines[601], lines[600]] + lines[602:]          # lines 601 and 602 swapped
+    with pytest.raises(ValueError, match=r"swapped\.csv: 1 missing hour\(s\) after .* at line 601"):
+        utils.load_air_quality(write(tmp_path, "\n".join(swapped), "swapped.csv"))
+
+
+def test_modified_air_quality_file_is_detected(fake_data_dir):
+    path = fake_data_dir / "air_quality/PRSA_data_2010.1.1-2014.12.31.csv"
+    path.write_bytes(path.read_bytes().replace(b",NW,", b",NE,", 1))
+    with pytest.raises(OSError, match=r"PRSA_data_2010\.1\.1-2014\.12\.31\.csv: contents do not match"):
+        utils.load_air_quality(path)

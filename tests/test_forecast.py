@@ -132,3 +132,6 @@ def test_plots():
     fig = forecast.plot_error_by_horizon({"a": [1, 2, 3], "b": [1, 1, 1]})
     assert [line.get_label() for line in fig.axes[0].lines] == ["a", "b"]
     assert list(fig.axes[0].lines[0].get_xdata()) == [1, 2, 3]
+    fig = forecast.plot_error_by_horizon({"hourly": [1, np.nan, 3]}, unit="hours")
+    assert fig.axes[0].get_xlabel() == "horizon (hours ahead)"
+    assert np.isnan(fig.axes[0].lines[0].get_ydata()[1])                 # a horizon not computed stays a gap

@@ -113,3 +113,91 @@ def test_windows_between_errors():
         windows_between(np.zeros(29), target, 5)
     with pytest.raises(ValueError, match="no complete sample"):
         windows_between(np.zeros(30), target, 5, start=target.index[-1])
+
+
+from utils.sequences import forecast_origins, windows_at  # noqa: E402
+
+
+def hourly(values, start="2020-01-01 00:00"):
+    import pandas as pd
+
+    return pd.Series(np.asarray(values, dtype=float), index=pd.date_range(start, periods=len(values), freq="h"))
+
+
+@pytest.mark.parametrize("window, n_ahead", [(1, 1), (5, 1), (4, 6), (24, 24)])
+def test_forecast_windows_align_inputs_and_every_horizon(window, n_ahead):
+    target = hourly(np.arange(100))                                       # value = row number
+    origins, dropped = forecast_origins(target, window, n_ahead)
+    assert dropped == 0 and list(origins) == list(range(window - 1, 100 - n_ahead))
+    past = windows_at(target.to_numpy(), origins, range(-window + 1, 1))
+    ahead = windows_at(target.to_numpy(), origins, range(1, n_ahead + 1))
+    assert past.shape == (len(origins), window) and ahead.shape == (len(origins), n_ahead)
+    for h in range(1, n_ahead + 1):                                       # horizon h: the value h steps after t
+        assert np.array_equal(ahead[:, h - 1], origins + h)
+    assert np.array_equal(past[:, -1], origins) and np.array_equal(past[:, 0], origins - window + 1)
+    assert (past.max(axis=1) < ahead.min(axis=1)).all()                   # no target inside its inputs
+
+
+def test_windows_at_keeps_feature_axes():
+    x = np.arange(30).reshape(10, 3)                                      # 10 steps, 3 features
+    w = windows_at(x, [2, 5], range(-2, 1))
+    assert w.shape == (2, 3, 3) and np.array_equal(w[1], x[3:6])
+
+
+@pytest.mark.parametrize("window, n_ahead", [(3, 1), (6, 4), (2, 12)])
+def test_no_forecast_window_touches_a_gap(window, n_ahead):
+    values = np.arange(120, dtype=float)
+    gaps = [0, 1, 30, 31, 32, 33, 34, 70, 119]                            # a leading, a long, a single and a last gap
+    values[gaps] = np.nan
+    target = hourly(values)
+    origins, dropped = forecast_origins(target, window, n_ahead)
+    span = windows_at(values, origins, range(-window + 1, n_ahead + 1))
+    assert not np.isnan(span).any()                                       # nothing kept touches a gap ...
+    candidates = np.arange(window - 1, 120 - n_ahead)
+    spans = windows_at(values, candidates, range(-window + 1, n_ahead + 1))
+    complete = candidates[~np.isnan(spans).any(axis=1)]
+    assert list(origins) == list(complete)                                # ... and nothing else is dropped
+    assert dropped == len(candidates) - len(complete)
+
+
+@pytest.mark.parametrize("n_ahead", [1, 5, 24])
+def test_forecast_targets_stay_in_their_split(n_ahead):
+    values = np.arange(300, dtype=float)
+    values[[50, 150]] = np.nan
+    target = hourly(values)
+    bounds = [(None, target.index[99]), (target.index[99], target.index[199]), (target.index[199], None)]
+    hours = []
+    for start, end in bounds:
+        origins, _ = forecast_origins(target, 10, n_ahead, start, end)
+        first, last = target.index[origins + 1], target.index[origins + n_ahead]
+        assert start is None or (first > start).all()                    # no target before the split ...
+        assert end is None or (last <= end).all()                        # ... or after it
+        assert end is None or last.max() == end                          # and the split's last hour is used
+        hours.append(set(windows_at(values, origins, range(1, n_ahead + 1)).ravel()))
+    assert not (hours[0] & hours[1]) and not (hours[1] & hours[2])        # no target hour in two splits
+    assert max(hours[2]) == 299
+
+
+def test_forecast_origins_stride():
+    target = hourly(np.arange(50))
+    every, _ = forecast_origins(target, 4, 2)
+    third, _ = forecast_origins(target, 4, 2, stride=3)
+    assert list(third) == list(every[::3])
+
+
+def test_forecast_origins_errors():
+    import pandas as pd
+
+    target = hourly(np.arange(30))
+    with pytest.raises(ValueError, match="indexed by times"):
+        forecast_origins(pd.Series(np.arange(30.0)), 5, 1)
+    with pytest.raises(ValueError, match="regular grid"):
+        forecast_origins(target.drop(target.index[10]), 5, 1)
+    with pytest.raises(ValueError, match=r"must be >= 1, got 0, 1, 1"):
+        forecast_origins(target, 0, 1)
+    with pytest.raises(ValueError, match="too short for window=20, n_ahead=11"):
+        forecast_origins(target, 20, 11)
+    with pytest.raises(ValueError, match="no forecast has all its targets in"):
+        forecast_origins(target, 5, 3, start=target.index[-2])
+    with pytest.raises(ValueError, match=r"windows reach rows -2\.\.2, outside the 30 rows"):
+        windows_at(target.to_numpy(), [0, 1], range(-2, 2))

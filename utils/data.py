@@ -1,4 +1,4 @@
-"""Loaders for the shipped data sets: fables, plain text, daily prices, labelled sentences."""
+"""Loaders for the shipped data sets: fables, plain text, daily prices, labelled sentences, hourly air quality."""
 
 from __future__ import annotations
 
@@ -203,3 +203,113 @@ def load_sentiment() -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["sentence", "label", "source"])
     frame["label"] = frame["label"].astype("int64")
     return frame
+
+
+# --------------------------------------------------------------------------- air quality
+AIR_QUALITY_COLUMNS = ["year", "month", "day", "hour", "pm2.5", "DEWP", "TEMP", "PRES", "cbwd", "Iws", "Is", "Ir"]
+WIND_DIRECTIONS = ["NE", "NW", "SE", "cv"]  # cv: calm and variable
+
+
+def _air_error(path: Path, row: int, stamp: pd.Timestamp | None, problem: str) -> ValueError:
+    when = f" ({stamp:%Y-%m-%d %H:00})" if isinstance(stamp, pd.Timestamp) else ""
+    return ValueError(f"{path}: {problem} at line {row + 2}{when}")  # 1-based, after the header line
+
+
+def _short_gaps(missing: np.ndarray, max_hours: int) -> np.ndarray:
+    """True on the missing values that lie in an interior run of at most ``max_hours`` missing values."""
+    edges = np.diff(np.r_[0, missing.astype(int), 0])
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)   # run i covers starts[i]:ends[i]
+    short = np.zeros(len(missing), dtype=bool)
+    for start, end in zip(starts, ends, strict=True):
+        if end - start <= max_hours and start > 0 and end < len(missing):
+            short[start:end] = True
+    return short
+
+
+def load_air_quality(path: str | Path | None = None, interpolate_hours: int = 3) -> pd.DataFrame:
+    """Hourly Beijing PM2.5 and weather (UCI "PRSA" layout) as a DataFrame indexed by hour, float columns.
+
+    Columns: ``pm25`` (µg/m³), ``pm25_interpolated`` (1.0 where filled), ``dew_point``, ``temperature`` (°C),
+    ``pressure`` (hPa), ``wind_speed`` (m/s in that hour), ``cum_wind_speed`` (the file's ``Iws``), ``snow_hours``
+    and ``rain_hours`` (the file's ``Is``, ``Ir``), and ``wind_NE``, ``wind_NW``, ``wind_SE``, ``wind_cv`` (one-hot).
+
+    ``Iws``, ``Is`` and ``Ir`` are *cumulated*: they add up since the wind direction last changed, or since the
+    snow or rain began, and restart then. ``wind_speed`` undoes the sum (``Iws`` minus the hour before's,
+    within a run of one direction). Missing PM2.5 values inside gaps of at most ``interpolate_hours`` hours
+    are filled linearly (0 fills nothing); longer gaps stay NaN. A missing, duplicated or out-of-order hour,
+    a missing column, a non-numeric or negative value or an unknown wind direction raises a ValueError
+    naming the file and the line.
+    """
+    path = Path(path) if path is not None else data_path("air_quality/PRSA_data_2010.1.1-2014.12.31.csv")
+    if interpolate_hours < 0:
+        raise ValueError(f"interpolate_hours must be >= 0, got {interpolate_hours}")
+    text = _decode(path, read_bytes(path))
+    if not text.strip():
+        raise ValueError(f"{path}: the file is empty")
+    frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
+    frame.columns = [c.strip() for c in frame.columns]
+    missing = [c for c in AIR_QUALITY_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{path}: missing column(s) {missing}; found {list(frame.columns)}. Expected "
+                         "No,year,month,day,hour,pm2.5,DEWP,TEMP,PRES,cbwd,Iws,Is,Ir")
+    if frame.empty:
+        raise ValueError(f"{path}: header only, no rows")
+    frame = frame[AIR_QUALITY_COLUMNS].apply(lambda column: column.str.strip())
+
+    numbers = {}
+    for col in AIR_QUALITY_COLUMNS:
+        if col == "cbwd":
+            continue
+        values = pd.to_numeric(frame[col], errors="coerce")
+        blank = frame[col].isin(["", "NA"])
+        if col != "pm2.5" and blank.any():
+            raise _air_error(path, int(np.argmax(blank)), None, f"missing value in column {col!r}")
+        bad = values.isna() & ~blank
+        if bad.any():
+            row = int(np.argmax(bad))
+            raise _air_error(path, row, None, f"non-numeric {col!r} value {frame[col].iloc[row]!r}")
+        numbers[col] = values.to_numpy(dtype=float)
+
+    calendar = {k: numbers[k] for k in ["year", "month", "day", "hour"]}
+    stamps = pd.to_datetime(pd.DataFrame(calendar), errors="coerce")
+    if stamps.isna().any():
+        row = int(np.argmax(stamps.isna()))
+        given = "-".join(frame[k].iloc[row] for k in ["year", "month", "day"]) + f" hour {frame['hour'].iloc[row]}"
+        raise _air_error(path, row, None, f"invalid date or hour ({given})")
+    step = (stamps.diff() / pd.Timedelta(hours=1)).fillna(1).to_numpy()
+    if (step != 1).any():
+        row = int(np.argmax(step != 1))
+        problem = ("duplicated hour" if step[row] == 0 else "hour earlier than the row before" if step[row] < 0
+                   else f"{step[row] - 1:.0f} missing hour(s) after {stamps.iloc[row - 1]:%Y-%m-%d %H:00} "
+                        "(every hour needs a row)")
+        raise _air_error(path, row, stamps.iloc[row], problem)
+
+    direction = frame["cbwd"].to_numpy()
+    unknown = ~np.isin(direction, WIND_DIRECTIONS)
+    if unknown.any():
+        row = int(np.argmax(unknown))
+        raise _air_error(path, row, stamps.iloc[row],
+                         f"unknown wind direction {direction[row]!r} (expected one of {WIND_DIRECTIONS})")
+    for col in ["pm2.5", "Iws", "Is", "Ir"]:
+        negative = numbers[col] < 0
+        if negative.any():
+            row = int(np.argmax(negative))
+            raise _air_error(path, row, stamps.iloc[row], f"negative {col!r}")
+    same_run = np.r_[False, direction[1:] == direction[:-1]]
+    wind_speed = numbers["Iws"] - np.where(same_run, np.r_[0.0, numbers["Iws"][:-1]], 0.0)
+    if (wind_speed < 0).any():
+        row = int(np.argmax(wind_speed < 0))
+        raise _air_error(path, row, stamps.iloc[row], "cumulated wind speed 'Iws' decreases while the direction "
+                         "stays the same")
+
+    index = pd.DatetimeIndex(stamps, name="time", freq="h")
+    pm25 = pd.Series(numbers["pm2.5"], index=index)
+    filled = _short_gaps(pm25.isna().to_numpy(), interpolate_hours)
+    pm25 = pm25.where(~filled, pm25.interpolate(limit_area="inside"))
+    return pd.DataFrame({
+        "pm25": pm25, "pm25_interpolated": filled.astype(float),
+        "dew_point": numbers["DEWP"], "temperature": numbers["TEMP"], "pressure": numbers["PRES"],
+        "wind_speed": wind_speed, "cum_wind_speed": numbers["Iws"],
+        "snow_hours": numbers["Is"], "rain_hours": numbers["Ir"],
+        **{f"wind_{d}": (direction == d).astype(float) for d in WIND_DIRECTIONS},
+    }, index=index)

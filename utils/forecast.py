@@ -161,13 +161,13 @@ def plot_forecast(index, truth, predictions: dict, lower=None, upper=None, title
     return fig
 
 
-def plot_error_by_horizon(errors: dict, metric: str = "RMSE", title: str = ""):
-    """One line per model of an error (array of length k) against the horizon 1..k."""
+def plot_error_by_horizon(errors: dict, metric: str = "RMSE", title: str = "", unit: str = "days"):
+    """One line per model of an error (array of length k, NaN where not computed) against the horizon 1..k."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
     for name, values in errors.items():
-        values = np.asarray(values)
+        values = np.asarray(values, dtype=float)
         ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=name)
-    ax.set(xlabel="horizon (days ahead)", ylabel=metric, title=title)
+    ax.set(xlabel=f"horizon ({unit} ahead)", ylabel=metric, title=title)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()

@@ -27,6 +27,8 @@ SHIPPED = {
         "c76468b7b5c6e56a0804d728345c5f84aa2142ddb214420f61cc9cfd4c00d2ea",
     "sentiment/readme.txt":
         "736c26aa54e3614459e50314ece0698051f0923d108ed53938dcb1aa0483bfd4",
+    "air_quality/PRSA_data_2010.1.1-2014.12.31.csv":
+        "77b185392c567d67bf0ddaa27cf57f6f1198e463a665d86360f3910c313719bd",
 }
 
 

@@ -93,3 +93,53 @@ def windows_between(features, target, window: int, start=None, end=None, horizon
     ds = make_windows(np.asarray(features)[rows], target.to_numpy()[rows], window, horizon=horizon,
                       n_ahead=n_ahead, batch_size=batch_size, shuffle=shuffle, seed=seed)
     return ds, dates[first:last - n_ahead + 1]
+
+
+def forecast_origins(target, window: int, n_ahead: int, start=None, end=None, stride: int = 1
+                     ) -> tuple[np.ndarray, int]:
+    """Rows t from which to forecast ``target`` (a Series on a regular time grid, NaN where not observed).
+
+    A row t qualifies when its inputs, rows t - window + 1 .. t, and its targets, rows t + 1 .. t + n_ahead, are all
+    observed and every target's time lies in (start, end]: no window touches a gap, and no target leaves its
+    split (inputs may reach back before ``start``: that is the past). Returns every ``stride``-th qualifying t
+    (as an int array, increasing) and the number of rows dropped because their span touched a gap.
+    """
+    import pandas as pd
+
+    index = getattr(target, "index", None)
+    if not isinstance(index, pd.DatetimeIndex):
+        raise ValueError("target must be a pandas Series indexed by times")
+    if len(index) > 1 and (index.to_series().diff().iloc[1:] != index[1] - index[0]).any():
+        raise ValueError("target's times must be a regular grid (one row per step, none missing or repeated)")
+    if window < 1 or n_ahead < 1 or stride < 1:
+        raise ValueError(f"window, n_ahead and stride must be >= 1, got {window}, {n_ahead}, {stride}")
+    span = window + n_ahead
+    if len(target) < span:
+        raise ValueError(f"a series of {len(target)} steps is too short for window={window}, n_ahead={n_ahead}")
+    observed = np.asarray(target.notna(), dtype=int)
+    complete = np.convolve(observed, np.ones(span, dtype=int), mode="valid") == span   # rows t-window+1 .. t+n_ahead
+    origins = np.arange(window - 1, len(target) - n_ahead)
+    first_target, last_target = index[origins + 1], index[origins + n_ahead]
+    inside = np.ones(len(origins), dtype=bool)
+    if start is not None:
+        inside &= first_target > pd.Timestamp(start)
+    if end is not None:
+        inside &= last_target <= pd.Timestamp(end)
+    if not inside.any():
+        raise ValueError(f"no forecast has all its targets in ({start}, {end}] with window={window}, "
+                         f"n_ahead={n_ahead}")
+    keep = inside & complete
+    return origins[keep][::stride], int(np.sum(inside & ~complete))
+
+
+def windows_at(values, origins, offsets) -> np.ndarray:
+    """``values[t + k]`` for every origin t (rows) and offset k (columns): shape (len(origins), len(offsets), ...).
+
+    ``windows_at(x, t, range(-47, 1))`` gives each origin's last 48 steps of x, ``windows_at(y, t, range(1, 25))``
+    its next 24 values.
+    """
+    values = np.asarray(values)
+    rows = np.asarray(origins, dtype=int)[:, None] + np.asarray(offsets, dtype=int)[None, :]
+    if rows.size and (rows.min() < 0 or rows.max() >= len(values)):
+        raise ValueError(f"windows reach rows {rows.min()}..{rows.max()}, outside the {len(values)} rows of values")
+    return values[rows]
