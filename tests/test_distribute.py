@@ -42,8 +42,7 @@ def test_pick_strategy_mirrors_two_logical_cpus_in_a_fresh_process():
             print("ERROR", error)
     """)
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(utils.ROOT)}
-    for hint in ("TPU_NAME", "COLAB_TPU_ADDR"):
-        env.pop(hint, None)
+    env.pop("TPU_NAME", None)
     run = subprocess.run([sys.executable, "-c", script], cwd=utils.ROOT, env=env, capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 0, run.stderr[-2000:]
@@ -93,7 +92,7 @@ def test_run_workers_kills_a_hung_worker_and_its_children(tmp_path):
         distribute.run_workers([hang_job(tmp_path)], timeout=3)
     wait_for(tmp_path / "child.pid", 0)
     pids = distribute.STARTED[before:] + [int((tmp_path / "child.pid").read_text())]
-    assert len(pids) == 2
+    assert len(pids) == 2 + distribute.LAST_RUN["isolated"]       # worker, child (and the namespace holder)
     assert not any(alive(pid) for pid in pids), [pid for pid in pids if alive(pid)]
     assert distribute.still_running() == []
 
@@ -138,3 +137,53 @@ def test_char_dataset_has_static_global_batches():
     assert np.array_equal(x.numpy()[:, 1:], y.numpy()[:, :-1])
     with pytest.raises(ValueError, match="fewer than one batch of 200"):
         distribute.char_dataset(np.arange(1000), seq_len=9, global_batch=200, seed=0)
+
+
+def survivors(sessions: set[int]) -> list[int]:
+    """Live processes in any of ``sessions`` (each worker leads a session of its own, which its children inherit)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, _, _, session = stat.read_text().rsplit(")", 1)[1].split()[:4]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        if int(session) in sessions and state != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_hung_worker_leaves_no_process_in_its_session(tmp_path):
+    with pytest.raises(RuntimeError, match="did not finish"):
+        distribute.run_workers([hang_job(tmp_path)], timeout=3)
+    wait_for(tmp_path / "child.pid", 0)
+    sessions = set(distribute.LAST_RUN["pids"]) | {distribute.LAST_RUN["network_pid"]} - {None}
+    assert survivors(sessions) == []
+
+
+def test_two_workers_listen_on_loopback_only_and_leave_no_orphans(tmp_path):
+    job = {"chars": 5000, "seq_len": 8, "global_batch": 4, "seed": 0, "embedding_dim": 4, "units": 8,
+           "learning_rate": 1e-3, "steps": 2, "out": str(tmp_path)}
+    configs = distribute.tf_config(2)
+    ports = {int(w.rsplit(":", 1)[1]) for w in configs[0]["cluster"]["worker"]}
+    results = distribute.run_workers([{**job, "name": f"w{i}"} for i in range(2)],
+                                     envs=[{"TF_CONFIG": json.dumps(c)} for c in configs], timeout=180)
+    assert [r["replicas"] for r in results] == [2, 2] and [r["steps"] for r in results] == [2, 2]
+    for r in results:                      # each worker's gRPC server listens (read from its /proc/net/tcp*)
+        assert ports & {int(a.rsplit(":", 1)[1]) for a in r["listening"]}, r["listening"]
+    if distribute.LAST_RUN["isolated"]:
+        # The servers bind all interfaces, but in a namespace of their own that has nothing but loopback.
+        assert results[0]["network_namespace"] == results[1]["network_namespace"] != distribute.network_namespace()
+        assert all(r["interfaces"] == ["lo"] for r in results)
+    else:                                  # no private namespace here: then every listener must be on loopback
+        assert all(a.startswith(("127.0.0.1:", "::1:")) for r in results for a in r["listening"])
+    sessions = set(distribute.LAST_RUN["pids"]) | {distribute.LAST_RUN["network_pid"]} - {None}
+    assert survivors(sessions) == [] and distribute.still_running() == []
+
+
+def test_listening_sockets_reads_proc_net(tmp_path):
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.listen()
+        assert f"127.0.0.1:{s.getsockname()[1]}" in distribute.listening_sockets()

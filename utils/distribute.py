@@ -47,12 +47,12 @@ def split_cpu(n: int = 2) -> list[str]:
 def tpu_resolver():
     """A ``TPUClusterResolver`` for a TPU attached to this machine (Colab TPU runtime, Cloud TPU VM), or None.
 
-    Only tried where a TPU is hinted at (``/dev/accel*``, ``/dev/vfio`` or ``TPU_NAME``/``COLAB_TPU_ADDR``),
-    so that a machine without one never waits for a cloud metadata server.
+    Only tried where a TPU is hinted at (``/dev/accel*``, ``/dev/vfio`` or ``TPU_NAME``), so that a machine
+    without one never waits for a cloud metadata server. Colab's TPU runtime is a TPU VM: ``tpu="local"``.
     """
     import tensorflow as tf
 
-    name = os.environ.get("TPU_NAME") or os.environ.get("COLAB_TPU_ADDR")
+    name = os.environ.get("TPU_NAME")
     if not (name or glob.glob("/dev/accel*") or glob.glob("/dev/vfio/[0-9]*")):
         return None
     try:
@@ -187,11 +187,41 @@ def still_running() -> list[int]:
     return running
 
 
-def _start(job: dict, env: dict | None, log: Path) -> subprocess.Popen:
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT), **(env or {})}
+def private_network() -> subprocess.Popen | None:
+    """A process holding a new network namespace with only a loopback interface (up), or None where impossible.
+
+    Workers entered into it (``nsenter``) can reach each other on 127.0.0.1, but their gRPC servers, which
+    TensorFlow binds to all interfaces, are unreachable from any other machine: the namespace has no other
+    interface. Needs ``unshare``, ``nsenter`` and ``ip`` (util-linux, iproute2) and the right to create
+    namespaces (root, or unprivileged user namespaces); where that fails (e.g. some containers), None.
+    """
+    import shutil
+
+    if not all(shutil.which(tool) for tool in ("unshare", "nsenter", "ip")):
+        return None
+    user = [] if os.geteuid() == 0 else ["--map-root-user"]
+    holder = subprocess.Popen(["unshare", "--net", *user, "sh", "-c",
+                               "ip link set lo up && echo ready && exec sleep 100000"],
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
+    STARTED.append(holder.pid)
+    ready = holder.stdout.readline().strip() == "ready"     # unshare or ip fail at once if not allowed
+    holder.stdout.close()
+    if not ready:
+        _stop(holder)
+        return None
+    return holder
+
+
+def _start(job: dict, env: dict | None, log: Path, network: subprocess.Popen | None = None,
+           stdout=subprocess.DEVNULL) -> subprocess.Popen:
+    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT),
+                   "CUDA_VISIBLE_DEVICES": "", **(env or {})}   # workers rehearse on the CPU, never grab a GPU
+    command = [sys.executable, "-m", "utils.distribute", json.dumps(job)]
+    if network is not None:                                     # nsenter execs the worker: same process id
+        user = [] if os.geteuid() == 0 else ["--user", "--preserve-credentials"]
+        command = ["nsenter", f"--target={network.pid}", "--net", *user, *command]
     with open(log, "w") as err:   # the child keeps its own copy of the file descriptor
-        process = subprocess.Popen([sys.executable, "-m", "utils.distribute", json.dumps(job)], cwd=ROOT,
-                                   env=environment, stdout=subprocess.PIPE, stderr=err, text=True,
+        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=stdout, stderr=err, text=True,
                                    start_new_session=True)   # its own process group, so killpg gets its children
     STARTED.append(process.pid)
     return process
@@ -211,30 +241,50 @@ def _failure(job: dict, log: Path, what: str) -> RuntimeError:
     return RuntimeError(f"worker {job.get('name', '?')} {what}; last lines of {log}:\n" + "\n".join(tail))
 
 
-def run_workers(jobs: list[dict], envs: list[dict] | None = None, timeout: float = 120.0) -> list[dict]:
-    """Run one worker process per job at once; their result dicts. All are killed on timeout or failure."""
+LAST_RUN: dict = {}  # what the latest run_workers call did: "isolated" (private network) and "pids"
+
+
+def run_workers(jobs: list[dict], envs: list[dict] | None = None, timeout: float = 120.0,
+                isolate: bool = True) -> list[dict]:
+    """Run one worker process per job at once; their result dicts. All are killed on timeout or failure.
+
+    With ``isolate`` (the default) the workers share a private network namespace (``private_network``), so
+    their servers are reachable from this machine's loopback only; where that is impossible they run in
+    this machine's network, and ``LAST_RUN["isolated"]`` is False.
+    """
     envs = envs or [{} for _ in jobs]
     if len(envs) != len(jobs):
         raise ValueError(f"need one environment per job, got {len(envs)} for {len(jobs)} jobs")
     logs = [Path(job["out"]) / f"{job.get('name', i)}.log" for i, job in enumerate(jobs)]
     processes: list[subprocess.Popen] = []
+    network = private_network() if isolate else None
+    LAST_RUN.clear()
+    LAST_RUN.update(isolated=network is not None, pids=[], network_pid=network.pid if network else None)
     try:
         for job, env, log in zip(jobs, envs, logs, strict=True):
             Path(job["out"]).mkdir(parents=True, exist_ok=True)
-            processes.append(_start(job, env, log))
+            processes.append(_start(job, env, log, network))
+            LAST_RUN["pids"].append(processes[-1].pid)
         deadline = time.monotonic() + timeout
-        for job, process, log in zip(jobs, processes, logs, strict=True):
-            try:
-                process.wait(timeout=max(0.0, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                raise _failure(job, log, f"did not finish within {timeout:.0f} s") from None
-            if process.returncode != 0:
-                raise _failure(job, log, f"exited with code {process.returncode}")
+        while True:                                   # poll all: the first failure ends the run at once
+            for job, process, log in zip(jobs, processes, logs, strict=True):
+                code = process.poll()
+                if code not in (None, 0):
+                    raise _failure(job, log, f"exited with code {code}")
+            if all(process.returncode == 0 for process in processes):
+                break
+            if time.monotonic() > deadline:
+                late = next(job for job, process in zip(jobs, processes, strict=True) if process.returncode is None)
+                log = logs[jobs.index(late)]
+                raise _failure(late, log, f"did not finish within {timeout:.0f} s")
+            time.sleep(0.05)
         return [json.loads((Path(job["out"]) / f"{job.get('name', i)}.json").read_text())
                 for i, job in enumerate(jobs)]
     finally:
         for process in processes:
             _stop(process)
+        if network is not None:
+            _stop(network)
 
 
 def run_until_killed(job: dict, kill_at_step: int, timeout: float = 120.0) -> int:
@@ -242,7 +292,7 @@ def run_until_killed(job: dict, kill_at_step: int, timeout: float = 120.0) -> in
     out = Path(job["out"])
     out.mkdir(parents=True, exist_ok=True)
     log = out / f"{job.get('name', 'worker')}.log"
-    process = _start(job, None, log)
+    process = _start(job, None, log, stdout=subprocess.PIPE)
     lines: queue.Queue = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(x) for x in process.stdout] + [lines.put(None)], daemon=True)
     reader.start()                                        # the worker prints "step N" after every step
@@ -297,6 +347,34 @@ def custom_loop(strategy, model, dataset, steps: int, global_batch: int) -> list
     return [float(step(iterator)) for _ in range(steps)]
 
 
+def listening_sockets() -> list[str]:
+    """``address:port`` of every TCP socket listening in this process's network namespace (/proc/net/tcp, tcp6)."""
+    found = []
+    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
+        with contextlib.suppress(FileNotFoundError):
+            for row in Path(table).read_text().splitlines()[1:]:
+                local, state = row.split()[1], row.split()[3]
+                if state != "0A":                             # 0A = LISTEN
+                    continue
+                address, port = local.split(":")
+                raw = bytes.fromhex(address)                  # 32-bit words in host (little-endian) order
+                words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
+                family = socket.AF_INET if len(raw) == 4 else socket.AF_INET6
+                found.append(f"{socket.inet_ntop(family, words)}:{int(port, 16)}")
+    return sorted(found)
+
+
+def network_namespace(pid: int | str = "self") -> str:
+    """The network namespace of a process, e.g. ``net:[4026531840]``."""
+    return os.readlink(f"/proc/{pid}/ns/net")
+
+
+def network_interfaces() -> list[str]:
+    """The network interfaces of this process's network namespace (/proc/self/net/dev)."""
+    rows = Path("/proc/self/net/dev").read_text().splitlines()[2:]
+    return sorted(row.split(":")[0].strip() for row in rows)
+
+
 JOB_KEYS = {"chars", "seq_len", "global_batch", "seed", "embedding_dim", "units", "learning_rate", "steps", "out"}
 
 
@@ -327,7 +405,8 @@ def train_job(job: dict) -> dict:
     with strategy.scope():
         model = compiled_char_lstm(to_ids.vocabulary_size(), job["embedding_dim"], job["units"], job["learning_rate"])
         model.optimizer.build(model.trainable_variables)      # BackupAndRestore restores optimizer state too
-    result: dict = {"replicas": strategy.num_replicas_in_sync}
+    result: dict = {"replicas": strategy.num_replicas_in_sync, "listening": listening_sockets(),
+                    "network_namespace": network_namespace(), "interfaces": network_interfaces()}
     if job.get("mode") == "fit":                          # Keras fit, backed up every ``steps_per_epoch`` steps
         callbacks: list = []
         if job.get("backup_dir"):
@@ -341,6 +420,8 @@ def train_job(job: dict) -> dict:
                             callbacks=callbacks)
         result["losses"] = history.history.get("loss", [])
     else:
+        result["initial_weights"] = str(Path(job["out"]) / f"{job.get('name', 'worker')}_initial.npz")
+        np.savez(result["initial_weights"], *weights_of(model))
         result["losses"] = custom_loop(strategy, model, ds, job["steps"], job["global_batch"])
     result["steps"] = int(model.optimizer.iterations.numpy())
     result["weights"] = str(Path(job["out"]) / f"{job.get('name', 'worker')}.npz")
