@@ -178,6 +178,22 @@ def test_forecast_targets_stay_in_their_split(n_ahead):
     assert max(hours[2]) == 299
 
 
+def test_forecast_origins_rejects_interpolated_origin():
+    values = np.arange(60, dtype=float)
+    filled = np.zeros(60, dtype=bool)
+    filled[30:33] = True                  # a 3-hour gap filled in: rows 30-32 borrow row 33, a later target
+    target = hourly(values)
+    window, n_ahead = 5, 3
+    plain, dropped_plain = forecast_origins(target, window, n_ahead)
+    origins, dropped = forecast_origins(target, window, n_ahead, not_origin=filled)
+    assert dropped == dropped_plain == 0                                  # not counted as gap drops
+    assert not set(origins) & {30, 31, 32}                                # no origin inside the filled gap ...
+    assert set(plain) - set(origins) == {30, 31, 32}                      # ... and nothing else rejected
+    assert {29, 33} <= set(origins)                                       # the hours either side are kept
+    with pytest.raises(ValueError, match="one value per row"):
+        forecast_origins(target, window, n_ahead, not_origin=filled[:-1])
+
+
 def test_forecast_origins_stride():
     target = hourly(np.arange(50))
     every, _ = forecast_origins(target, 4, 2)

@@ -95,14 +95,17 @@ def windows_between(features, target, window: int, start=None, end=None, horizon
     return ds, dates[first:last - n_ahead + 1]
 
 
-def forecast_origins(target, window: int, n_ahead: int, start=None, end=None, stride: int = 1
-                     ) -> tuple[np.ndarray, int]:
+def forecast_origins(target, window: int, n_ahead: int, start=None, end=None, stride: int = 1,
+                     not_origin=None) -> tuple[np.ndarray, int]:
     """Rows t from which to forecast ``target`` (a Series on a regular time grid, NaN where not observed).
 
     A row t qualifies when its inputs, rows t - window + 1 .. t, and its targets, rows t + 1 .. t + n_ahead, are all
     observed and every target's time lies in (start, end]: no window touches a gap, and no target leaves its
-    split (inputs may reach back before ``start``: that is the past). Returns every ``stride``-th qualifying t
-    (as an int array, increasing) and the number of rows dropped because their span touched a gap.
+    split (inputs may reach back before ``start``: that is the past). ``not_origin`` (optional, boolean, one per
+    row) marks rows that may not be an origin, such as interpolated hours: a value filled in at t is built from a
+    later observed hour, one of t's targets. Returns every ``stride``-th qualifying t (as an int array,
+    increasing) and the number of rows dropped because their span touched a gap (rows rejected only by
+    ``not_origin`` are not counted).
     """
     import pandas as pd
 
@@ -129,6 +132,11 @@ def forecast_origins(target, window: int, n_ahead: int, start=None, end=None, st
         raise ValueError(f"no forecast has all its targets in ({start}, {end}] with window={window}, "
                          f"n_ahead={n_ahead}")
     keep = inside & complete
+    if not_origin is not None:
+        not_origin = np.asarray(not_origin, dtype=bool)
+        if not_origin.shape != (len(target),):
+            raise ValueError(f"not_origin must have one value per row ({len(target)}), got shape {not_origin.shape}")
+        keep &= ~not_origin[origins]
     return origins[keep][::stride], int(np.sum(inside & ~complete))
 
 
