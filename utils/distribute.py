@@ -147,11 +147,6 @@ def compiled_char_lstm(vocab_size: int, embedding_dim: int, units: int, learning
     return model
 
 
-def weights_of(model) -> list[np.ndarray]:
-    """The model's weights as NumPy arrays (copied off any replica or device)."""
-    return [np.array(w) for w in model.get_weights()]
-
-
 # --------------------------------------------------------------------------- worker processes
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
@@ -421,11 +416,11 @@ def train_job(job: dict) -> dict:
         result["losses"] = history.history.get("loss", [])
     else:
         result["initial_weights"] = str(Path(job["out"]) / f"{job.get('name', 'worker')}_initial.npz")
-        np.savez(result["initial_weights"], *weights_of(model))
+        np.savez(result["initial_weights"], *model.get_weights())
         result["losses"] = custom_loop(strategy, model, ds, job["steps"], job["global_batch"])
     result["steps"] = int(model.optimizer.iterations.numpy())
     result["weights"] = str(Path(job["out"]) / f"{job.get('name', 'worker')}.npz")
-    np.savez(result["weights"], *weights_of(model))
+    np.savez(result["weights"], *model.get_weights())
     return result
 
 
