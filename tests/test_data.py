@@ -103,6 +103,22 @@ def test_missing_shipped_file(fake_data_dir):
         utils.load_fables()
 
 
+def test_shipped_folder_detects_a_changed_missing_or_extra_file(fake_data_dir):
+    folder = fake_data_dir / "audio/fsdd/recordings"
+    assert len(utils.paths.shipped_folder("audio/fsdd/recordings")) == 3000
+    first = sorted(folder.glob("*.wav"))[0]
+    raw = first.read_bytes()
+    first.write_bytes(raw[:-2] + b"\x00\x01")
+    with pytest.raises(OSError, match=r"recordings: the files do not match the shipped ones.*git checkout"):
+        utils.paths.shipped_folder("audio/fsdd/recordings")
+    first.write_bytes(raw)
+    (folder / "0_extra_0.wav").write_bytes(raw)
+    with pytest.raises(OSError, match=r"recordings: expected 3000 files matching \*\.wav, found 3001"):
+        utils.paths.shipped_folder("audio/fsdd/recordings")
+    with pytest.raises(KeyError, match="not a shipped data folder"):
+        utils.paths.shipped_folder("audio/other")
+
+
 def test_unknown_data_name():
     with pytest.raises(KeyError, match=r"'prices/aapl\.txt' is not a shipped data file"):
         utils.data_path("prices/aapl.txt")

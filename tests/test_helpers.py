@@ -8,7 +8,7 @@ import matplotlib
 import pytest
 
 import utils
-from utils.paths import SHIPPED
+from utils.paths import SHIPPED, SHIPPED_FOLDERS
 
 matplotlib.use("Agg")
 NOTEBOOKS = sorted((utils.ROOT / "notebooks").glob("*.ipynb"))
@@ -46,9 +46,16 @@ def test_data_readme_lists_every_shipped_file_with_its_sha256():
     readme = (utils.DATA_DIR / "README.md").read_text()
     for name, digest in SHIPPED.items():
         assert name in readme and digest in readme, name
-    shipped = {p.relative_to(utils.DATA_DIR).as_posix() for p in utils.DATA_DIR.rglob("*")
-               if p.is_file() and p.name != "README.md"}
-    assert shipped == set(SHIPPED)
+    for name, (_, _, digest) in SHIPPED_FOLDERS.items():
+        assert name in readme and digest in readme, name
+    files = {p.relative_to(utils.DATA_DIR).as_posix() for p in utils.DATA_DIR.rglob("*")
+             if p.is_file() and p.name != "README.md"}
+    in_folders = {f for f in files if any(f.startswith(folder + "/") for folder in SHIPPED_FOLDERS)}
+    assert files - in_folders == set(SHIPPED)
+    for folder, (pattern, count, _) in SHIPPED_FOLDERS.items():
+        assert len(utils.paths.shipped_folder(folder)) == count
+        assert {f for f in in_folders if f.startswith(folder + "/")} == {
+            p.relative_to(utils.DATA_DIR).as_posix() for p in (utils.DATA_DIR / folder).glob(pattern)}
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])

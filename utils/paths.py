@@ -29,6 +29,14 @@ SHIPPED = {
         "736c26aa54e3614459e50314ece0698051f0923d108ed53938dcb1aa0483bfd4",
     "air_quality/PRSA_data_2010.1.1-2014.12.31.csv":
         "77b185392c567d67bf0ddaa27cf57f6f1198e463a665d86360f3910c313719bd",
+    "translation/cmn.txt":
+        "aa264a2447b26ab7c9d413f8321f9e2a779fd134b5118306b6e26a3499b3926e",
+}
+
+# Shipped folders: (file pattern, number of files, sha256 of all the files' bytes concatenated in sorted name order).
+SHIPPED_FOLDERS = {
+    "audio/fsdd/recordings":
+        ("*.wav", 3000, "ddb17656a0bca4c5ddace082be188ca630516dc2ef1110afe3c4e9cc71173de4"),
 }
 
 
@@ -38,6 +46,28 @@ def data_path(name: str) -> Path:
         known = ", ".join(sorted(SHIPPED))
         raise KeyError(f"{name!r} is not a shipped data file; known files: {known}")
     return DATA_DIR / name
+
+
+def shipped_folder(name: str) -> list[Path]:
+    """The sorted files of a shipped folder, e.g. ``shipped_folder("audio/fsdd/recordings")``, after checking
+    their number and their combined sha256; a missing, extra or changed file raises."""
+    if name not in SHIPPED_FOLDERS:
+        raise KeyError(f"{name!r} is not a shipped data folder; known folders: {', '.join(sorted(SHIPPED_FOLDERS))}")
+    pattern, count, expected = SHIPPED_FOLDERS[name]
+    folder = DATA_DIR / name
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: no such folder")
+    files = sorted(folder.glob(pattern))
+    if len(files) != count:
+        raise OSError(f"{folder}: expected {count} files matching {pattern}, found {len(files)}. "
+                      "Restore it with `git checkout -- data/`.")
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.read_bytes())
+    if digest.hexdigest() != expected:
+        raise OSError(f"{folder}: the files do not match the shipped ones (combined sha256 {digest.hexdigest()[:12]}…, "
+                      f"expected {expected[:12]}…); one was modified. Restore them with `git checkout -- data/`.")
+    return files
 
 
 def cache_dir(*parts: str) -> Path:
