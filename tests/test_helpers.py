@@ -82,9 +82,10 @@ def test_headline_shows_a_table_and_stores_the_numbers(capsys):
     InteractiveShell.instance().display_pub.publish = lambda data, **kwargs: shown.append(data)
     import numpy as np
 
-    utils.headline({"LSTM accuracy": np.float32(0.96666), "baseline": 1})
-    assert shown[0]["text/plain"].splitlines() == ["LSTM accuracy  0.9667", "baseline       1"]
-    assert shown[0][utils.repro.HEADLINE_MIME] == {"LSTM accuracy": float(np.float32(0.96666)), "baseline": 1.0}
+    utils.headline({"LSTM accuracy": np.float32(0.96666), "baseline": 1, "pairs": np.int64(29155)})
+    assert shown[0]["text/plain"].splitlines() == ["LSTM accuracy  0.9667", "baseline       1", "pairs          29,155"]
+    assert shown[0][utils.repro.HEADLINE_MIME] == {"LSTM accuracy": float(np.float32(0.96666)), "baseline": 1.0,
+                                                   "pairs": 29155.0}
     with pytest.raises(ValueError, match="non-empty dict of numbers"):
         utils.headline({"x": "high"})
 

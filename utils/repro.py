@@ -105,5 +105,8 @@ def headline(values: dict[str, float]) -> None:
     if not values or not all(isinstance(v, numbers.Real) for v in values.values()):
         raise ValueError(f"headline needs a non-empty dict of numbers, got {values!r}")
     width = max(map(len, values))
-    text = "\n".join(f"{name:<{width}}  {value:.4g}" for name, value in values.items())
+    def shown(value) -> str:   # counts as 29,155; everything else to 4 significant digits
+        return f"{value:,}" if isinstance(value, numbers.Integral) and not isinstance(value, bool) else f"{value:.4g}"
+
+    text = "\n".join(f"{name:<{width}}  {shown(value)}" for name, value in values.items())
     display({"text/plain": text, HEADLINE_MIME: {k: float(v) for k, v in values.items()}}, raw=True)
