@@ -1,12 +1,15 @@
-"""Quiet start-up, seeding, and a one-line report of the software and device a notebook runs on."""
+"""Start-up of every notebook: what Colab lacks installed, quiet TensorFlow, seeding, and a one-line report."""
 
 from __future__ import annotations
 
 import contextlib
+import importlib
+import importlib.util
 import numbers
 import os
 import platform
 import re
+import subprocess
 import sys
 
 from .paths import ROOT
@@ -39,6 +42,46 @@ def import_tensorflow_quietly() -> None:
         import tensorflow as tf
 
         tf.config.list_physical_devices()
+
+
+# Requirements whose module is not named like the package (Colab has opencv-python, which provides cv2 too).
+MODULE_OF = {"scikit-learn": "sklearn", "opencv-python-headless": "cv2", "tensorflow": "tensorflow"}
+RUNTIME_END = "# Jupyter, the tests and the tools"   # requirements.txt: the notebooks' packages are above it
+
+
+def notebook_requirements(path=None) -> dict[str, str]:
+    """{package: pinned version} of what the notebooks import: requirements.txt's lines above ``RUNTIME_END``."""
+    path = ROOT / "requirements.txt" if path is None else path
+    text = path.read_text()
+    if RUNTIME_END not in text:
+        raise ValueError(f"{path}: no line '{RUNTIME_END}' separating the notebooks' packages from the tools'")
+    runtime = text.split(RUNTIME_END)[0]
+    return {name: version for name, version in re.findall(r"^([A-Za-z0-9_.\-]+)==([^\s#;]+)", runtime, flags=re.M)}
+
+
+def install_missing_requirements(path=None, colab: bool | None = None) -> list[str]:
+    """In Colab, pip-install the notebooks' packages that are not there at all, at their pinned versions.
+
+    Colab has most of them already, in its own versions, which are kept (no restart needed); the few it lacks
+    (sacrebleu, mplfonts) are installed quietly and named in one line. Call it before importing TensorFlow.
+    Outside Colab (``colab`` None: ``google.colab`` not imported) it does nothing: install requirements.txt.
+    Returns the ``package==version`` specifiers it installed.
+    """
+    if colab is None:
+        colab = "google.colab" in sys.modules
+    if not colab:
+        return []
+    missing = [f"{name}=={version}" for name, version in notebook_requirements(path).items()
+               if importlib.util.find_spec(MODULE_OF.get(name, name.replace("-", "_"))) is None]
+    if missing:
+        pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                              *missing], capture_output=True, text=True)
+        if pip.returncode != 0:
+            raise RuntimeError(f"could not install {', '.join(missing)} (pip exited with {pip.returncode}):\n"
+                               + "\n".join(pip.stderr.strip().splitlines()[-10:]))
+        importlib.invalidate_caches()
+        print(f"Installed what this Colab runtime lacks: {', '.join(missing)}")
+    return missing
 
 
 def pinned_versions() -> dict[str, str]:

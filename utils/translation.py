@@ -169,7 +169,7 @@ def build_seq2seq(source_vocab: int, target_vocab: int, embed: int, units: int, 
     decoded, _ = keras.layers.GRU(units, return_sequences=True, return_state=True, name="decoder")(
         y, initial_state=state)
     if attention:
-        source_mask = keras.ops.not_equal(source, 0)
+        source_mask = keras.ops.expand_dims(keras.ops.not_equal(source, 0), 1)   # (B, 1, S): for every target step
         context, _ = keras.layers.Attention(name="attention")([decoded, encoded], mask=[None, source_mask],
                                                              return_attention_scores=True)
         decoded = keras.layers.Concatenate(name="decoded_and_context")([decoded, context])   # (B, T, 2 units)
@@ -199,11 +199,13 @@ def encoder_and_step(model) -> tuple:
     except ValueError:
         attention = None
     if attention is not None:
-        context, weights = attention([decoded, memory], mask=[None, memory_mask], return_attention_scores=True)
+        context, weights = attention([decoded, memory], mask=[None, keras.ops.expand_dims(memory_mask, 1)],
+                                     return_attention_scores=True)
         decoded = model.get_layer("decoded_and_context")([decoded, context])
         weights = weights[:, 0]
     else:
-        weights = keras.ops.zeros_like(keras.ops.cast(memory_mask, "float32"))
+        # zeros (B, S), computed from both inputs: Keras (before 3.11) refuses a model with an unconnected input
+        weights = keras.ops.zeros_like(memory[..., 0]) * keras.ops.cast(memory_mask, memory.dtype)
     logits = model.get_layer("logits")(decoded)[:, 0]
     step = keras.Model([token, h_in, memory, memory_mask], [logits, h_out, weights], name="step_model")
     return encoder, step
