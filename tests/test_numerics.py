@@ -15,8 +15,8 @@ def test_full_float32_switches_tf32_off_and_restores_the_previous_setting(before
         with numerics.full_float32():
             assert not tf.config.experimental.tensor_float_32_execution_enabled()
         assert tf.config.experimental.tensor_float_32_execution_enabled() is before
-        with pytest.raises(ZeroDivisionError), numerics.full_float32():   # restored after an error too
-            1 / 0
+        with pytest.raises(RuntimeError, match="inside"), numerics.full_float32():   # restored after an error too
+            raise RuntimeError("an error inside the block")
         assert tf.config.experimental.tensor_float_32_execution_enabled() is before
     finally:
         tf.config.experimental.enable_tensor_float_32_execution(True)    # TensorFlow's default
