@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import nbformat
+import pytest
 
 import utils
 
@@ -50,3 +51,18 @@ def test_video_benchmark_reports_memory_and_time():
     lines = result.stdout.splitlines()
     assert lines[0] == "read_clip(n_frames=4, size=16) on 160x120 mp4v clips"
     assert [line.split()[0] for line in lines[2:4]] == ["20", "60"] and lines[4].startswith("time ratio")
+
+
+def test_oldest_versions_pins_every_notebook_package_and_dry_run_builds_nothing(tmp_path, capsys):
+    from tools import oldest_versions
+
+    oldest = utils.repro.notebook_requirements(oldest_versions.REQUIREMENTS)  # the same marker as requirements.txt
+    assert set(oldest) == set(utils.repro.notebook_requirements())
+    assert oldest_versions.main(["--dry-run", "--venv", str(tmp_path / "venv"),
+                                 str(utils.ROOT / "notebooks" / "05_text_classification.ipynb")]) == 0
+    out = capsys.readouterr().out
+    assert "pip install" in out and "requirements-oldest.txt" in out
+    assert "--nbval-lax" in out and "notebooks/05_text_classification.ipynb" in out
+    assert not (tmp_path / "venv").exists()
+    with pytest.raises(SystemExit):
+        oldest_versions.main(["--dry-run", "notebooks/no_such_notebook.ipynb"])
