@@ -155,6 +155,22 @@ def interval(samples: pd.DataFrame, a: str, b: str | None = None, level: float =
     return float(values.iloc[0]), float(low), float(high)
 
 
+def _attend(attention, query, value, source_mask):
+    """(context (B, T, units), weights (B, T, S)) of a Keras ``Attention`` layer, also when building a model.
+
+    ``source_mask`` (B, S) is passed as (B, 1, S), which every Keras 3 version broadcasts over the T query steps
+    (Keras 3.10 does not expand a (B, S) mask itself). Keras before 3.12 keeps the last eager call's
+    ``return_attention_scores`` in a private flag that breaks a later symbolic call (an "Invalid dtype: tuple"
+    error when the step model is built after training), so the flag is cleared first.
+    """
+    import keras
+
+    if getattr(attention, "_return_attention_scores", False):
+        attention._return_attention_scores = False
+    return attention([query, value], mask=[None, keras.ops.expand_dims(source_mask, 1)],
+                     return_attention_scores=True)
+
+
 def build_seq2seq(source_vocab: int, target_vocab: int, embed: int, units: int, attention: bool):
     """A GRU encoder-decoder trained with teacher forcing: (source ids (B, S), target input ids (B, T)) -> logits
     (B, T, target_vocab). With ``attention``, dot-product attention over the encoder's outputs (B, S, units).
@@ -169,9 +185,7 @@ def build_seq2seq(source_vocab: int, target_vocab: int, embed: int, units: int, 
     decoded, _ = keras.layers.GRU(units, return_sequences=True, return_state=True, name="decoder")(
         y, initial_state=state)
     if attention:
-        source_mask = keras.ops.expand_dims(keras.ops.not_equal(source, 0), 1)   # (B, 1, S): for every target step
-        context, _ = keras.layers.Attention(name="attention")([decoded, encoded], mask=[None, source_mask],
-                                                             return_attention_scores=True)
+        context, _ = _attend(keras.layers.Attention(name="attention"), decoded, encoded, keras.ops.not_equal(source, 0))
         decoded = keras.layers.Concatenate(name="decoded_and_context")([decoded, context])   # (B, T, 2 units)
     logits = keras.layers.Dense(target_vocab, name="logits")(decoded)
     return keras.Model([source, target_in], logits, name="seq2seq_attention" if attention else "seq2seq")
@@ -199,8 +213,7 @@ def encoder_and_step(model) -> tuple:
     except ValueError:
         attention = None
     if attention is not None:
-        context, weights = attention([decoded, memory], mask=[None, keras.ops.expand_dims(memory_mask, 1)],
-                                     return_attention_scores=True)
+        context, weights = _attend(attention, decoded, memory, memory_mask)
         decoded = model.get_layer("decoded_and_context")([decoded, context])
         weights = weights[:, 0]
     else:
@@ -331,6 +344,5 @@ def attention_probe(model):
     target_in = keras.Input((None,), dtype="int64", name="target_in")
     encoded, state = model.get_layer("encoder")(model.get_layer("source_embedding")(source))
     decoded, _ = model.get_layer("decoder")(model.get_layer("target_embedding")(target_in), initial_state=state)
-    _, weights = model.get_layer("attention")([decoded, encoded], mask=[None, keras.ops.not_equal(source, 0)],
-                                              return_attention_scores=True)
+    _, weights = _attend(model.get_layer("attention"), decoded, encoded, keras.ops.not_equal(source, 0))
     return keras.Model([source, target_in], [encoded, decoded, weights], name="attention_probe")
