@@ -1,25 +1,17 @@
-"""utils.distribute: strategies on two logical CPUs, TF_CONFIG, and worker processes that never outlive a call."""
+"""utils.distribute (notebook 09): strategies on two logical CPUs, TF_CONFIG, the worker entry point.
+
+The worker processes themselves (start, timeout, kill, sockets) are tested in test_workers.py."""
 
 import json
 import os
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 
 import utils
 from utils import distribute
-
-
-def alive(pid: int) -> bool:
-    """True if ``pid`` runs (a zombie waiting to be reaped counts as gone)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (FileNotFoundError, ProcessLookupError):
-        return False
-    return state != "Z"
 
 
 def test_pick_strategy_mirrors_two_logical_cpus_in_a_fresh_process():
@@ -73,44 +65,6 @@ def test_tf_config_is_one_config_per_worker_on_localhost():
         distribute.tf_config(0)
 
 
-def hang_job(tmp_path: Path) -> dict:
-    return {"mode": "hang", "out": str(tmp_path), "name": "hang"}
-
-
-def wait_for(path: Path, seconds: float = 20.0) -> None:
-    import time
-
-    deadline = time.monotonic() + seconds
-    while not path.is_file() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert path.is_file(), f"{path} never appeared"
-
-
-def test_run_workers_kills_a_hung_worker_and_its_children(tmp_path):
-    before = len(distribute.STARTED)
-    with pytest.raises(RuntimeError, match="did not finish within 3 s"):
-        distribute.run_workers([hang_job(tmp_path)], timeout=3)
-    wait_for(tmp_path / "child.pid", 0)
-    pids = distribute.STARTED[before:] + [int((tmp_path / "child.pid").read_text())]
-    assert len(pids) == 2 + distribute.LAST_RUN["isolated"]       # worker, child (and the namespace holder)
-    assert not any(alive(pid) for pid in pids), [pid for pid in pids if alive(pid)]
-    assert distribute.still_running() == []
-
-
-def test_run_until_killed_gives_up_and_cleans_up(tmp_path):
-    before = len(distribute.STARTED)
-    with pytest.raises(RuntimeError, match="did not reach step 5 within 3 s"):
-        distribute.run_until_killed(hang_job(tmp_path), kill_at_step=5, timeout=3)
-    pids = distribute.STARTED[before:] + [int((tmp_path / "child.pid").read_text())]
-    assert not any(alive(pid) for pid in pids)
-
-
-def test_run_workers_reports_a_crashed_worker(tmp_path):
-    with pytest.raises(RuntimeError, match="worker bad exited with code 1"):
-        distribute.run_workers([{"out": str(tmp_path), "name": "bad"}], timeout=60)
-    assert "ValueError: job 'bad' lacks ['chars'," in (tmp_path / "bad.log").read_text()
-
-
 def test_with_layer_config_and_dtype_policy():
     import keras
 
@@ -139,51 +93,20 @@ def test_char_dataset_has_static_global_batches():
         distribute.char_dataset(np.arange(1000), seq_len=9, global_batch=200, seed=0)
 
 
-def survivors(sessions: set[int]) -> list[int]:
-    """Live processes in any of ``sessions`` (each worker leads a session of its own, which its children inherit)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            state, _, _, session = stat.read_text().rsplit(")", 1)[1].split()[:4]
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if int(session) in sessions and state != "Z":
-            found.append(int(stat.parent.name))
-    return found
+def test_tf_config_ports_are_free_and_distinct():
+    for _ in range(20):                                   # ports chosen together: never the same one twice
+        workers = distribute.tf_config(3)[0]["cluster"]["worker"]
+        assert len(set(workers)) == 3
 
 
-def test_hung_worker_leaves_no_process_in_its_session(tmp_path):
-    with pytest.raises(RuntimeError, match="did not finish"):
-        distribute.run_workers([hang_job(tmp_path)], timeout=3)
-    wait_for(tmp_path / "child.pid", 0)
-    sessions = set(distribute.LAST_RUN["pids"]) | {distribute.LAST_RUN["network_pid"]} - {None}
-    assert survivors(sessions) == []
-
-
-def test_two_workers_listen_on_loopback_only_and_leave_no_orphans(tmp_path):
+def test_worker_entry_point_writes_its_result_and_what_it_listens_on(tmp_path):
+    # One worker without TF_CONFIG, in this process: the default strategy, and no server to listen.
     job = {"chars": 5000, "seq_len": 8, "global_batch": 4, "seed": 0, "embedding_dim": 4, "units": 8,
-           "learning_rate": 1e-3, "steps": 2, "out": str(tmp_path)}
-    configs = distribute.tf_config(2)
-    ports = {int(w.rsplit(":", 1)[1]) for w in configs[0]["cluster"]["worker"]}
-    results = distribute.run_workers([{**job, "name": f"w{i}"} for i in range(2)],
-                                     envs=[{"TF_CONFIG": json.dumps(c)} for c in configs], timeout=180)
-    assert [r["replicas"] for r in results] == [2, 2] and [r["steps"] for r in results] == [2, 2]
-    for r in results:                      # each worker's gRPC server listens (read from its /proc/net/tcp*)
-        assert ports & {int(a.rsplit(":", 1)[1]) for a in r["listening"]}, r["listening"]
-    if distribute.LAST_RUN["isolated"]:
-        # The servers bind all interfaces, but in a namespace of their own that has nothing but loopback.
-        assert results[0]["network_namespace"] == results[1]["network_namespace"] != distribute.network_namespace()
-        assert all(r["interfaces"] == ["lo"] for r in results)
-    else:                                  # no private namespace here: then every listener must be on loopback
-        assert all(a.startswith(("127.0.0.1:", "::1:")) for r in results for a in r["listening"])
-    sessions = set(distribute.LAST_RUN["pids"]) | {distribute.LAST_RUN["network_pid"]} - {None}
-    assert survivors(sessions) == [] and distribute.still_running() == []
-
-
-def test_listening_sockets_reads_proc_net(tmp_path):
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        s.listen()
-        assert f"127.0.0.1:{s.getsockname()[1]}" in distribute.listening_sockets()
+           "learning_rate": 1e-3, "steps": 2, "out": str(tmp_path), "name": "solo"}
+    distribute.main([json.dumps(job)])
+    result = json.loads((tmp_path / "solo.json").read_text())
+    assert result["replicas"] == 1 and result["steps"] == 2 and len(result["losses"]) == 2
+    assert result["pid"] == os.getpid() and result["interfaces"]
+    assert result["listening"] == []                     # no TF_CONFIG: no gRPC server
+    with pytest.raises(SystemExit, match="usage"):
+        distribute.main([])

@@ -1,8 +1,9 @@
-"""Training under tf.distribute: pick a strategy, split the CPU into replicas, run and stop worker processes.
+"""Training under tf.distribute, for notebook 09: pick a strategy, split the CPU into replicas, train under it.
 
 Run as ``python -m utils.distribute '<json>'`` this module is a worker: it trains the character LSTM of
 notebook 02 for a given number of steps (under ``MultiWorkerMirroredStrategy`` when ``TF_CONFIG`` is set)
-and writes its losses, step count and weights to the folder named in the JSON.
+and writes its losses, step count and weights to the folder named in the JSON. Starting, watching and killing
+such worker processes is ``utils.workers``' job.
 """
 
 from __future__ import annotations
@@ -11,18 +12,13 @@ import contextlib
 import glob
 import json
 import os
-import queue
-import signal
-import socket
-import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import numpy as np
 
-from .paths import ROOT
+from .numerics import full_float32
+from .workers import about_this_process, free_ports
 
 
 # --------------------------------------------------------------------------- devices and strategies
@@ -147,172 +143,16 @@ def compiled_char_lstm(vocab_size: int, embedding_dim: int, units: int, learning
     return model
 
 
-# --------------------------------------------------------------------------- worker processes
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
+# --------------------------------------------------------------------------- a cluster on this machine
 def tf_config(n_workers: int, ports: list[int] | None = None) -> list[dict]:
     """One ``TF_CONFIG`` per worker of a cluster of ``n_workers`` on 127.0.0.1 (a real cluster: one per host)."""
     if n_workers < 1:
         raise ValueError(f"need at least one worker, got {n_workers}")
-    ports = ports or [free_port() for _ in range(n_workers)]
+    ports = ports or free_ports(n_workers)
     if len(ports) != n_workers or len(set(ports)) != n_workers:
         raise ValueError(f"need {n_workers} distinct ports, got {ports}")
     cluster = {"worker": [f"127.0.0.1:{p}" for p in ports]}
     return [{"cluster": cluster, "task": {"type": "worker", "index": i}} for i in range(n_workers)]
-
-
-STARTED: list[int] = []  # process ids of every worker this module started (tests check none survives)
-
-
-def still_running() -> list[int]:
-    """The process ids this module started that still run (a zombie, finished but not yet reaped, counts as gone)."""
-    running = []
-    for pid in STARTED:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (FileNotFoundError, ProcessLookupError):
-            continue
-        if state != "Z":
-            running.append(pid)
-    return running
-
-
-def private_network() -> subprocess.Popen | None:
-    """A process holding a new network namespace with only a loopback interface (up), or None where impossible.
-
-    Workers entered into it (``nsenter``) can reach each other on 127.0.0.1, but their gRPC servers, which
-    TensorFlow binds to all interfaces, are unreachable from any other machine: the namespace has no other
-    interface. Needs ``unshare``, ``nsenter`` and ``ip`` (util-linux, iproute2) and the right to create
-    namespaces (root, or unprivileged user namespaces); where that fails (e.g. some containers), None.
-    """
-    import shutil
-
-    if not all(shutil.which(tool) for tool in ("unshare", "nsenter", "ip")):
-        return None
-    user = [] if os.geteuid() == 0 else ["--map-root-user"]
-    holder = subprocess.Popen(["unshare", "--net", *user, "sh", "-c",
-                               "ip link set lo up && echo ready && exec sleep 100000"],
-                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, start_new_session=True)
-    STARTED.append(holder.pid)
-    ready = holder.stdout.readline().strip() == "ready"     # unshare or ip fail at once if not allowed
-    holder.stdout.close()
-    if not ready:
-        _stop(holder)
-        return None
-    return holder
-
-
-def _start(job: dict, env: dict | None, log: Path, network: subprocess.Popen | None = None,
-           stdout=subprocess.DEVNULL) -> subprocess.Popen:
-    environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT),
-                   "CUDA_VISIBLE_DEVICES": "", **(env or {})}   # workers rehearse on the CPU, never grab a GPU
-    command = [sys.executable, "-m", "utils.distribute", json.dumps(job)]
-    if network is not None:                                     # nsenter execs the worker: same process id
-        user = [] if os.geteuid() == 0 else ["--user", "--preserve-credentials"]
-        command = ["nsenter", f"--target={network.pid}", "--net", *user, *command]
-    with open(log, "w") as err:   # the child keeps its own copy of the file descriptor
-        process = subprocess.Popen(command, cwd=ROOT, env=environment, stdout=stdout, stderr=err, text=True,
-                                   start_new_session=True)   # its own process group, so killpg gets its children
-    STARTED.append(process.pid)
-    return process
-
-
-def _stop(process: subprocess.Popen) -> None:
-    """Kill a worker's whole process group (if still there) and reap it."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    if process.stdout:
-        process.stdout.close()
-
-
-def _failure(job: dict, log: Path, what: str) -> RuntimeError:
-    tail = log.read_text(errors="replace").strip().splitlines()[-15:] if log.is_file() else []
-    return RuntimeError(f"worker {job.get('name', '?')} {what}; last lines of {log}:\n" + "\n".join(tail))
-
-
-LAST_RUN: dict = {}  # what the latest run_workers call did: "isolated" (private network) and "pids"
-
-
-def run_workers(jobs: list[dict], envs: list[dict] | None = None, timeout: float = 120.0,
-                isolate: bool = True) -> list[dict]:
-    """Run one worker process per job at once; their result dicts. All are killed on timeout or failure.
-
-    With ``isolate`` (the default) the workers share a private network namespace (``private_network``), so
-    their servers are reachable from this machine's loopback only; where that is impossible they run in
-    this machine's network, and ``LAST_RUN["isolated"]`` is False.
-    """
-    envs = envs or [{} for _ in jobs]
-    if len(envs) != len(jobs):
-        raise ValueError(f"need one environment per job, got {len(envs)} for {len(jobs)} jobs")
-    logs = [Path(job["out"]) / f"{job.get('name', i)}.log" for i, job in enumerate(jobs)]
-    processes: list[subprocess.Popen] = []
-    network = private_network() if isolate else None
-    LAST_RUN.clear()
-    LAST_RUN.update(isolated=network is not None, pids=[], network_pid=network.pid if network else None)
-    try:
-        for job, env, log in zip(jobs, envs, logs, strict=True):
-            Path(job["out"]).mkdir(parents=True, exist_ok=True)
-            processes.append(_start(job, env, log, network))
-            LAST_RUN["pids"].append(processes[-1].pid)
-        deadline = time.monotonic() + timeout
-        while True:                                   # poll all: the first failure ends the run at once
-            for job, process, log in zip(jobs, processes, logs, strict=True):
-                code = process.poll()
-                if code not in (None, 0):
-                    raise _failure(job, log, f"exited with code {code}")
-            if all(process.returncode == 0 for process in processes):
-                break
-            if time.monotonic() > deadline:
-                late = next(job for job, process in zip(jobs, processes, strict=True) if process.returncode is None)
-                log = logs[jobs.index(late)]
-                raise _failure(late, log, f"did not finish within {timeout:.0f} s")
-            time.sleep(0.05)
-        return [json.loads((Path(job["out"]) / f"{job.get('name', i)}.json").read_text())
-                for i, job in enumerate(jobs)]
-    finally:
-        for process in processes:
-            _stop(process)
-        if network is not None:
-            _stop(network)
-
-
-def run_until_killed(job: dict, kill_at_step: int, timeout: float = 120.0) -> int:
-    """Start one worker, SIGKILL it once it reports step ``kill_at_step``; the last step it reported."""
-    out = Path(job["out"])
-    out.mkdir(parents=True, exist_ok=True)
-    log = out / f"{job.get('name', 'worker')}.log"
-    process = _start(job, None, log, stdout=subprocess.PIPE)
-    lines: queue.Queue = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(x) for x in process.stdout] + [lines.put(None)], daemon=True)
-    reader.start()                                        # the worker prints "step N" after every step
-    last = 0
-    try:
-        deadline = time.monotonic() + timeout
-        while last < kill_at_step:
-            try:
-                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise _failure(job, log, f"did not reach step {kill_at_step} within {timeout:.0f} s") from None
-            if line is None:
-                raise _failure(job, log, f"ended before step {kill_at_step} (code {process.wait()})")
-            if line.startswith("step "):
-                last = int(line.split()[1])
-        os.killpg(process.pid, signal.SIGKILL)            # no warning, no clean-up: as when a machine dies
-        process.wait()
-        reader.join(timeout=5)
-        while not lines.empty():                          # steps it finished while the signal was on its way
-            line = lines.get()
-            if line and line.startswith("step "):
-                last = max(last, int(line.split()[1]))
-        return last
-    finally:
-        _stop(process)
 
 
 # --------------------------------------------------------------------------- the worker itself
@@ -342,43 +182,11 @@ def custom_loop(strategy, model, dataset, steps: int, global_batch: int) -> list
     return [float(step(iterator)) for _ in range(steps)]
 
 
-def listening_sockets() -> list[str]:
-    """``address:port`` of every TCP socket listening in this process's network namespace (/proc/net/tcp, tcp6)."""
-    found = []
-    for table in ("/proc/self/net/tcp", "/proc/self/net/tcp6"):
-        with contextlib.suppress(FileNotFoundError):
-            for row in Path(table).read_text().splitlines()[1:]:
-                local, state = row.split()[1], row.split()[3]
-                if state != "0A":                             # 0A = LISTEN
-                    continue
-                address, port = local.split(":")
-                raw = bytes.fromhex(address)                  # 32-bit words in host (little-endian) order
-                words = b"".join(raw[i:i + 4][::-1] for i in range(0, len(raw), 4))
-                family = socket.AF_INET if len(raw) == 4 else socket.AF_INET6
-                found.append(f"{socket.inet_ntop(family, words)}:{int(port, 16)}")
-    return sorted(found)
-
-
-def network_namespace(pid: int | str = "self") -> str:
-    """The network namespace of a process, e.g. ``net:[4026531840]``."""
-    return os.readlink(f"/proc/{pid}/ns/net")
-
-
-def network_interfaces() -> list[str]:
-    """The network interfaces of this process's network namespace (/proc/self/net/dev)."""
-    rows = Path("/proc/self/net/dev").read_text().splitlines()[2:]
-    return sorted(row.split(":")[0].strip() for row in rows)
-
-
 JOB_KEYS = {"chars", "seq_len", "global_batch", "seed", "embedding_dim", "units", "learning_rate", "steps", "out"}
 
 
 def train_job(job: dict) -> dict:
     """Train as ``job`` says; the result dict (losses or last loss, steps, resumed_from, replicas, weights)."""
-    if job.get("mode") == "hang":                     # for tests: a worker that never ends, with a child
-        child = subprocess.Popen(["sleep", "300"])
-        Path(job["out"], "child.pid").write_text(str(child.pid))
-        time.sleep(300)
     missing = sorted(JOB_KEYS - set(job))
     if missing:
         raise ValueError(f"job {job.get('name', '?')!r} lacks {missing}; a job needs {sorted(JOB_KEYS)}")
@@ -400,8 +208,7 @@ def train_job(job: dict) -> dict:
     with strategy.scope():
         model = compiled_char_lstm(to_ids.vocabulary_size(), job["embedding_dim"], job["units"], job["learning_rate"])
         model.optimizer.build(model.trainable_variables)      # BackupAndRestore restores optimizer state too
-    result: dict = {"replicas": strategy.num_replicas_in_sync, "listening": listening_sockets(),
-                    "network_namespace": network_namespace(), "interfaces": network_interfaces()}
+    result: dict = {"replicas": strategy.num_replicas_in_sync}
     if job.get("mode") == "fit":                          # Keras fit, backed up every ``steps_per_epoch`` steps
         callbacks: list = []
         if job.get("backup_dir"):
@@ -425,11 +232,13 @@ def train_job(job: dict) -> dict:
 
 
 def main(argv: list[str]) -> None:
-    """Worker entry point: ``python -m utils.distribute '<job as JSON>'``."""
+    """Worker entry point: ``python -m utils.distribute '<job as JSON>'``; writes ``<out>/<name>.json``."""
     if len(argv) != 1:
         raise SystemExit("usage: python -m utils.distribute '<job as JSON>'")
     job = json.loads(argv[0])
-    result = train_job(job)
+    with full_float32():                          # TF32 off, should a job ever run on an Ampere-or-newer GPU
+        result = train_job(job)
+    result.update(about_this_process())           # its pid and, while its gRPC server still runs, its sockets
     Path(job["out"], f"{job.get('name', 'worker')}.json").write_text(json.dumps(result))
 
 
