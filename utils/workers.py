@@ -117,7 +117,9 @@ def listening_sockets(pid: int) -> list[str]:
     found = set()
     for member in family:
         try:
-            connections = member.net_connections(kind="tcp")
+            # psutil >= 6 names it net_connections; older releases (5.9 in Colab) only have connections
+            sockets = getattr(member, "net_connections", None) or member.connections
+            connections = sockets(kind="tcp")
         except psutil.NoSuchProcess:
             continue
         except psutil.AccessDenied as error:
