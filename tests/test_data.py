@@ -220,6 +220,9 @@ def test_sentiment_imdb_traps():
 
 # ----------------------------------------------------------------------------- air quality
 AIR_HEADER = "No,year,month,day,hour,pm2.5,DEWP,TEMP,PRES,cbwd,Iws,Is,Ir\n"
+MULTI_HEADER = "No,year,month,day,hour,PM2.5,PM10,SO2,NO2,CO,O3,TEMP,PRES,DEWP,RAIN,wd,WSPM,station\n"
+FIVE_HEADER = ("No,year,month,day,hour,season,PM_Jingan,PM_US Post,PM_Xuhui,DEWP,HUMI,PRES,TEMP,cbwd,Iws,"
+               "precipitation,Iprec\n")
 
 
 def air_rows(pm25_values, start_hour=0, directions=None):
@@ -232,25 +235,59 @@ def air_rows(pm25_values, start_hour=0, directions=None):
     return "\n".join(rows) + "\n"
 
 
+def multi_rows(station, n, pm25=None, temp=None, wd=None, wspm=None, rain=None):
+    """Multi-site CSV rows for n consecutive hours from 2016-03-01 00:00; each field list overrides a default."""
+    pm25 = pm25 or [str(10 + i) for i in range(n)]
+    temp, wd = temp or ["2.5"] * n, wd or ["NW"] * n
+    wspm, rain = wspm or ["1.5"] * n, rain or ["0.0"] * n
+    return "".join(f"{i + 1},2016,3,{1 + i // 24},{i % 24},{pm25[i]},NA,4,7,300,77,{temp[i]},1023.0,-18.8,{rain[i]},"
+                   f"{wd[i]},{wspm[i]},{station}\n" for i in range(n))
+
+
+def to_multi_site(air, stations=("Embassy",), years=0):
+    """A single-site frame from ``load_air_quality`` written in the multi-site layout (UCI 501), one copy per
+    station (the second and later with PM2.5 x 0.9), its years moved by ``years``. The combined directions become
+    16-point ones (NE -> NNE/NE/ENE in turn, likewise NW and SE; calm -> N), snow or rain 0.3 mm."""
+    points = {"NE": ["NNE", "NE", "ENE"], "NW": ["WNW", "NW", "NNW"], "SE": ["ESE", "SE", "SSE"], "cv": ["N"]}
+    sector = air[["wind_NE", "wind_NW", "wind_SE", "wind_cv"]].to_numpy().argmax(axis=1)
+    wd = [points[["NE", "NW", "SE", "cv"][s]][i % len(points[["NE", "NW", "SE", "cv"][s]])]
+          for i, s in enumerate(sector)]
+    frames = []
+    for k, station in enumerate(stations):
+        pm = air["pm25"].where(air["pm25_interpolated"] == 0) * (0.9 ** k)
+        frames.append(pd.DataFrame({
+            "year": air.index.year + years, "month": air.index.month, "day": air.index.day, "hour": air.index.hour,
+            "PM2.5": pm.round(1), "PM10": np.nan, "SO2": np.nan, "NO2": np.nan, "CO": np.nan, "O3": np.nan,
+            "TEMP": air["temperature"], "PRES": air["pressure"], "DEWP": air["dew_point"],
+            "RAIN": np.where(air["precipitation"] > 0, 0.3, 0.0), "wd": wd, "WSPM": air["wind_speed"].round(2),
+            "station": station}))
+    frame = pd.concat(frames, ignore_index=True)
+    frame.insert(0, "No", np.arange(1, len(frame) + 1))
+    return frame.to_csv(index=False, na_rep="NA")
+
+
 def test_air_quality_shipped_file():
     air = utils.load_air_quality()
     assert len(air) == 43_824 and isinstance(air.index, pd.DatetimeIndex)
     assert air.index[0] == pd.Timestamp("2010-01-01 00:00") and air.index[-1] == pd.Timestamp("2014-12-31 23:00")
     assert (air.index.to_series().diff().iloc[1:] == pd.Timedelta(hours=1)).all()   # a complete hourly grid
-    assert list(air.columns) == ["pm25", "pm25_interpolated", "dew_point", "temperature", "pressure", "wind_speed",
-                                 "cum_wind_speed", "snow_hours", "rain_hours", "wind_NE", "wind_NW", "wind_SE",
-                                 "wind_cv"]
+    assert list(air.columns) == ["pm25", "pm25_interpolated", "weather_interpolated", "dew_point", "temperature",
+                                 "pressure", "wind_speed", "cum_wind_speed", "precipitation", "wind_NE", "wind_NW",
+                                 "wind_SE", "wind_cv"]
     assert all(air.dtypes == np.float64)
+    assert air.attrs["layout"] == "Beijing PM2.5 (UCI 381)" and air.attrs["station"] is None
     raw_missing = 2067                                                       # empty pm2.5 fields in the file
     assert air["pm25"].isna().sum() + air["pm25_interpolated"].sum() == raw_missing
     assert air["pm25"].iloc[:24].isna().all()                                # the first day: a leading gap, kept
     assert air["pm25"].max() == 994 and air["pm25"].min() >= 0
+    assert not air.drop(columns="pm25").isna().any().any()                   # the weather is complete ...
+    assert air["weather_interpolated"].sum() == 0                            # ... so nothing of it is filled
     assert (air[["wind_NE", "wind_NW", "wind_SE", "wind_cv"]].sum(axis=1) == 1).all()
     assert (air["wind_speed"] > 0).all()
     # the cumulated Iws of the first rows, 1.79, 4.92, 6.71 (same direction), becomes 1.79, 3.13, 1.79 per hour
     np.testing.assert_allclose(air["wind_speed"].iloc[:3], [1.79, 3.13, 1.79], atol=1e-9)
-    # Is and Ir are kept as the file has them: hours of snow or rain so far, 0 when it is dry
-    assert air["snow_hours"].max() == 27 and air["rain_hours"].max() == 36
+    # Is and Ir (hours of snow and of rain so far) become one indicator: 2,176 wet hours
+    assert set(air["precipitation"].unique()) == {0.0, 1.0} and air["precipitation"].sum() == 2176
 
 
 def test_air_quality_longest_gap_stays_missing():
@@ -277,13 +314,77 @@ def test_air_quality_wind_speed_restarts_with_the_direction(tmp_path):
         "3,2014,1,1,2,5,-5,2,1020,cv,0.89,0,1", "4,2014,1,1,3,5,-5,2,1020,cv,1.78,0,2"]) + "\n"
     air = utils.load_air_quality(write(tmp_path, text))
     np.testing.assert_allclose(air["wind_speed"], [1.79, 4.02, 0.89, 0.89])
-    assert list(air["wind_cv"]) == [0, 0, 1, 1] and list(air["rain_hours"]) == [0, 0, 1, 2]
+    assert list(air["wind_cv"]) == [0, 0, 1, 1] and list(air["precipitation"]) == [0, 0, 1, 1]
 
 
 def test_air_quality_accepts_crlf_and_na(tmp_path):
-    text = (AIR_HEADER + air_rows(["12", "NA", "14"])).replace("\n", "\r\n")
+    text = (AIR_HEADER + air_rows(["12", "NA", "14", "nan", "NaN", "17"])).replace("\n", "\r\n")
     air = utils.load_air_quality(write(tmp_path, text), interpolate_hours=0)
-    assert len(air) == 3 and np.isnan(air["pm25"].iloc[1]) and air["pm25"].iloc[2] == 14
+    assert len(air) == 6 and air["pm25"].isna().sum() == 3 and air["pm25"].iloc[2] == 14
+
+
+def test_air_quality_missing_weather_short_gaps_filled_long_ones_kept(tmp_path):
+    rows = air_rows([str(10 + i) for i in range(12)]).splitlines()
+    for i in (2, 6, 7, 8, 9):                                       # TEMP missing: 1 hour, then 4 hours
+        rows[i] = _swap(rows[i], ",-5,2,", ",-5,NA,")
+    rows[4] = rows[4].replace(",NW,", ",NA,")                        # no wind direction for one hour
+    air = utils.load_air_quality(write(tmp_path, AIR_HEADER + "\n".join(rows) + "\n"), interpolate_hours=3)
+    assert air["temperature"].iloc[2] == 2 and air["temperature"].iloc[6:10].isna().all()
+    assert air["wind_NW"].iloc[4] == 1 and air["wind_speed"].iloc[4:6].notna().all()   # both filled from neighbours
+    assert list(np.flatnonzero(air["weather_interpolated"])) == [2, 4, 5]   # 5: its speed needs Iws of hour 4
+    assert air["pm25_interpolated"].sum() == 0 and air["pm25"].notna().all()
+
+
+def test_air_quality_multi_site_layout(tmp_path):
+    n = 6
+    text = MULTI_HEADER + multi_rows("Dongsi", n, wd=["N", "NNE", "NNE", "E", "SSW", "W"],
+                                     wspm=["1.0", "2.0", "3.0", "0.5", "1.5", "2.5"],
+                                     rain=["0.0", "0.0", "0.2", "0.0", "NA", "1.0"]) + multi_rows("Wanliu", n)
+    with pytest.raises(ValueError, match=r"two\.csv: 2 stations \['Dongsi', 'Wanliu'\]: choose one with station="):
+        utils.load_air_quality(write(tmp_path, text, "two.csv"))
+    with pytest.raises(ValueError, match=r"no station 'Tiantan'; the file has \['Dongsi', 'Wanliu'\]"):
+        utils.load_air_quality(write(tmp_path, text, "two.csv"), station="Tiantan")
+    air = utils.load_air_quality(write(tmp_path, text, "two.csv"), station="Dongsi")
+    assert air.attrs["layout"] == "Beijing Multi-Site Air-Quality (UCI 501)" and air.attrs["station"] == "Dongsi"
+    assert len(air) == n and air.index[0] == pd.Timestamp("2016-03-01 00:00")
+    assert list(air.columns[-4:]) == ["wind_NE", "wind_NW", "wind_SE", "wind_SW"]
+    quadrants = [[.5, .5, 0, 0], [1, 0, 0, 0], [1, 0, 0, 0], [.5, 0, .5, 0], [0, 0, 0, 1], [0, .5, 0, .5]]
+    np.testing.assert_allclose(air[["wind_NE", "wind_NW", "wind_SE", "wind_SW"]], quadrants)   # N: half NE, half NW
+    np.testing.assert_allclose(air["wind_speed"], [1.0, 2.0, 3.0, 0.5, 1.5, 2.5])      # WSPM is already hourly
+    np.testing.assert_allclose(air["cum_wind_speed"], [1.0, 2.0, 5.0, 0.5, 1.5, 2.5])  # summed while wd stays
+    np.testing.assert_allclose(air["precipitation"], [0, 0, 1, 0, 0.5, 1])             # a 1-hour RAIN gap filled
+    assert list(air["weather_interpolated"]) == [0, 0, 0, 0, 1, 0]
+    wanliu = utils.load_air_quality(write(tmp_path, text, "two.csv"), station="Wanliu")
+    assert list(wanliu["pm25"]) == [10.0 + i for i in range(n)]
+
+
+def test_air_quality_multi_site_copy_of_the_shipped_file(tmp_path):
+    single = utils.load_air_quality()
+    path = write(tmp_path, to_multi_site(single, ("Embassy", "Other"), years=4), "multi.csv")
+    air = utils.load_air_quality(path, station="Embassy")
+    assert air.index[0] == pd.Timestamp("2014-01-01 00:00") and len(air) == len(single)   # 2012 -> 2016: a leap year
+    np.testing.assert_allclose(air["pm25"], single["pm25"])                 # the same gaps, filled the same way
+    for column in ("temperature", "pressure", "dew_point", "precipitation"):
+        np.testing.assert_array_equal(air[column], single[column])
+    np.testing.assert_allclose(air["wind_speed"], single["wind_speed"], atol=0.006)
+    np.testing.assert_allclose(air[["wind_NE", "wind_NW", "wind_SE", "wind_SW"]].sum(axis=1), 1.0)
+    np.testing.assert_array_equal(air["wind_SE"] == 1, single["wind_SE"] == 1)     # ESE, SE and SSE: all SE
+    other = utils.load_air_quality(path, station="Other")
+    np.testing.assert_allclose(other["pm25"].dropna(), 0.9 * single["pm25"].dropna(), atol=0.06)
+
+
+def test_air_quality_five_cities_layout(tmp_path):
+    rows = ["1,2012,1,1,0,4,50,60,70,-5,40,1020,2,SW,1.79,0,0", "2,2012,1,1,1,4,NA,61,71,-5,40,1020,2,SW,3.58,0.4,0.4",
+            "3,2012,1,1,2,4,52,62,72,-5,40,1020,2,cv,0.89,0,0.4"]
+    path = write(tmp_path, "\ufeff" + FIVE_HEADER + "\n".join(rows) + "\n", "Shanghai.csv")   # with a byte-order mark
+    air = utils.load_air_quality(path)
+    assert air.attrs["station"] == "US Post" and list(air["pm25"]) == [60, 61, 62]      # the US post by default
+    assert list(air.columns[-5:]) == ["wind_NE", "wind_NW", "wind_SE", "wind_SW", "wind_cv"]
+    assert list(air["wind_SW"]) == [1, 1, 0] and list(air["precipitation"]) == [0, 1, 0]
+    np.testing.assert_allclose(air["wind_speed"], [1.79, 1.79, 0.89])
+    assert list(utils.load_air_quality(path, station="Xuhui")["pm25"]) == [70, 71, 72]
+    with pytest.raises(ValueError, match=r"no column 'PM_Dongsi'; the PM2.5 sites are \['Jingan', 'US Post', 'Xuh"):
+        utils.load_air_quality(path, station="Dongsi")
 
 
 def _swap(text, old, new):
@@ -292,20 +393,30 @@ def _swap(text, old, new):
 
 
 GOOD_AIR = AIR_HEADER + air_rows(["10", "11", "12", "13"])
+GOOD_MULTI = MULTI_HEADER + multi_rows("Dongsi", 4)
 BAD_AIR = [
-    (GOOD_AIR.replace(",Iws", ",WS"), r"missing column\(s\) \['Iws'\]"),
+    (GOOD_AIR.replace(",Iws", ",WS"), r"missing column\(s\) \['Iws'\] for the Beijing PM2.5 \(UCI 381\) layout"),
+    (GOOD_MULTI.replace(",WSPM", ",WS"), r"missing column\(s\) \['WSPM'\] for the Beijing Multi-Site"),
+    ("date,value\n2014-01-01,3\n", r"not a UCI PRSA air-quality header: \['date', 'value'\]\. Expected one of"),
     (AIR_HEADER, r"header only, no rows"),
     ("", r"the file is empty"),
     (_swap(GOOD_AIR, "2014,1,1,2,", "2014,1,1,1,"), r"duplicated hour at line 4 \(2014-01-01 01:00\)"),
     (_swap(GOOD_AIR, "2014,1,1,2,", "2014,1,1,0,"), r"hour earlier than the row before at line 4 \(2014-01-01 00:00\)"),
     (_swap(GOOD_AIR, "2014,1,1,2,", "2014,1,1,5,"),
      r"3 missing hour\(s\) after 2014-01-01 01:00 \(every hour needs a row\) at line 4 \(2014-01-01 05:00\)"),
+    (_swap(GOOD_AIR, "3,2014,", "3,NA,"), r"missing value in column 'year' at line 4"),
     (_swap(GOOD_AIR, ",11,", ",abc,"), r"non-numeric 'pm2.5' value 'abc' at line 3"),
-    (_swap(GOOD_AIR, ",-5,2,", ",-5,,"), r"missing value in column 'TEMP' at line 2"),
     (_swap(GOOD_AIR, ",-5,2,1020,NW,3.58", ",-5,2,1020,NW,x"), r"non-numeric 'Iws' value 'x' at line 3"),
+    (_swap(GOOD_AIR, ",-5,2,1020,NW,3.58", ",-5,-9999,1020,NW,3.58"),
+     r"'TEMP' value '-9999' outside the plausible range \[-50, 50\] °C \(if it marks a missing value, write NA\) "
+     r"at line 3"),
+    (_swap(GOOD_AIR, ",-5,2,1020,NW,5.37", ",inf,2,1020,NW,5.37"), r"non-finite 'DEWP' value 'inf' at line 4"),
+    (_swap(GOOD_MULTI, ",1023.0,-18.8,0.0,NW,1.5,", ",1023.0,-18.8,0.0,NW,-inf,"), r"non-finite 'WSPM' .* line 2"),
+    (_swap(GOOD_MULTI, ",1023.0,", ",99999,"), r"'PRES' value '99999' outside .* \[850, 1100\] hPa .* line 2"),
     (_swap(GOOD_AIR, "2014,1,1,1,", "2014,2,30,1,"), r"invalid date or hour \(2014-2-30 hour 1\) at line 3"),
-    (_swap(GOOD_AIR, "1020,NW,5.37", "1020,N,5.37"), r"unknown wind direction 'N' .* at line 4"),
-    (_swap(GOOD_AIR, ",12,", ",-12,"), r"negative 'pm2.5' at line 4 \(2014-01-01 02:00\)"),
+    (_swap(GOOD_AIR, "1020,NW,5.37", "1020,N,5.37"), r"unknown wind direction 'N' in 'cbwd' .* at line 4"),
+    (_swap(GOOD_MULTI, ",NW,1.5,", ",cv,1.5,"), r"unknown wind direction 'cv' in 'wd' .* at line 2"),
+    (_swap(GOOD_AIR, ",12,", ",-12,"), r"'pm2.5' value '-12' outside the plausible range \[0, 3000\] .* at line 4"),
     (_swap(GOOD_AIR, "NW,5.37", "NW,1.00"), r"cumulated wind speed 'Iws' decreases .* at line 4"),
 ]
 
@@ -314,6 +425,11 @@ BAD_AIR = [
 def test_air_quality_bad_input_names_file_and_line(tmp_path, csv, message):
     with pytest.raises(ValueError, match=r"my_air\.csv: " + message):
         utils.load_air_quality(write(tmp_path, csv, "my_air.csv"))
+
+
+def test_air_quality_station_only_where_the_layout_has_one(tmp_path):
+    with pytest.raises(ValueError, match=r"one site; station must be None, got 'Dongsi'"):
+        utils.load_air_quality(station="Dongsi")
 
 
 def test_air_quality_rejects_a_negative_interpolation_limit():
@@ -329,6 +445,12 @@ def test_air_quality_real_file_with_a_row_cut_or_swapped_names_the_line(tmp_path
     swapped = lines[:600] + [lines[601], lines[600]] + lines[602:]          # lines 601 and 602 swapped
     with pytest.raises(ValueError, match=r"swapped\.csv: 1 missing hour\(s\) after .* at line 601"):
         utils.load_air_quality(write(tmp_path, "\n".join(swapped), "swapped.csv"))
+
+
+def test_air_quality_error_lines_count_every_station(tmp_path):
+    text = MULTI_HEADER + multi_rows("Wanliu", 3) + multi_rows("Dongsi", 3, temp=["2.5", "-9999", "2.5"])
+    with pytest.raises(ValueError, match=r"'TEMP' value '-9999' .* at line 6"):   # the file's line, not Dongsi's
+        utils.load_air_quality(write(tmp_path, text), station="Dongsi")
 
 
 def test_modified_air_quality_file_is_detected(fake_data_dir):

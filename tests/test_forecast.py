@@ -77,6 +77,69 @@ def test_conformal_margin_is_the_kth_smallest_score():
     assert forecast.conformal_margin(y, zero, zero, 0.95) == np.inf  # k = 11 > n: no finite margin
 
 
+def test_online_conformal_keeps_its_coverage_on_a_drifting_series():
+    rng = np.random.default_rng(0)
+    n = 4000
+    scores = rng.normal(size=n) + np.linspace(0.0, 2.0, n)   # how far outside its band each truth lies: drifting
+    fixed = np.quantile(scores[:500], 0.8)                # calibrated on the first 500 ...
+    assert np.mean(scores[500:] <= fixed) < 0.5           # ... it does not hold later
+    for delay in (0, 1, 24):
+        margins, shortfall = forecast.online_conformal(scores, np.arange(n), delay, 0.8, step=0.05, start=fixed)
+        covered = np.mean(scores <= margins)
+        assert covered >= 0.8 - shortfall and shortfall < 0.05          # the guarantee, and it says something
+        assert abs(np.mean(scores[n // 2:] <= margins[n // 2:]) - 0.8) < 0.03   # and it holds late in the series
+
+
+def test_online_conformal_uses_only_outcomes_already_known():
+    rng = np.random.default_rng(1)
+    scores, times = rng.normal(size=300), np.cumsum(rng.integers(1, 4, size=300))   # hours with gaps
+    margins, _ = forecast.online_conformal(scores, times, 24, 0.8, step=0.1)
+    changed = scores.copy()
+    changed[150] = margins[150] + (-1 if scores[150] > margins[150] else 1)   # a miss becomes a hit, or back
+    later, _ = forecast.online_conformal(changed, times, 24, 0.8, step=0.1)
+    known = times >= times[150] + 24                                        # forecasts issued once it is known
+    np.testing.assert_array_equal(margins[~known], later[~known])          # no earlier margin may move
+    assert (margins[known] != later[known]).any()
+    first, _ = forecast.online_conformal(scores, times, 0, 0.8, step=0.1, start=0.3)
+    assert first[0] == 0.3 and first[1] == pytest.approx(0.3 + 0.1 * ((scores[0] > 0.3) - 0.2))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        forecast.online_conformal(scores, times[::-1], 1, 0.8, step=0.1)
+
+
+def test_air_quality_parameters_are_checked():
+    good = dict(SEED=42, AIR_QUALITY=None, STATION=None, INTERPOLATE_HOURS=3, TRAIN_END=None, VALIDATION_END=None,
+                WINDOW=48, AHEAD=24, UNITS=32, EPOCHS=8, BATCH=256, TRAIN_STRIDE=1, QUANTILES=(0.1, 0.9),
+                GBM_HORIZONS=(1, 3, 6, 12, 24), GBM_TREES=200)
+    forecast.check_air_quality_parameters(**good)
+    forecast.check_air_quality_parameters(**{**good, "WINDOW": 24, "AHEAD": 12, "QUANTILES": (0.05, 0.5, 0.95),
+                                             "GBM_HORIZONS": range(1, 25), "TRAIN_END": "2011-12-31 23:00"})
+    bad = {"WINDOW": 12, "AHEAD": 3, "QUANTILES": (0.9, 0.1), "GBM_HORIZONS": (0, 3), "SEED": 1.5,
+           "INTERPOLATE_HOURS": -1, "VALIDATION_END": "the end", "AIR_QUALITY": "no/such.csv", "EPOCHS": True}
+    with pytest.raises(ValueError, match="bad parameter") as error:
+        forecast.check_air_quality_parameters(**{**good, **bad})
+    lines = str(error.value).splitlines()[1:]
+    assert [line.split(" = ")[0].strip() for line in lines] == [
+        "SEED", "AIR_QUALITY", "INTERPOLATE_HOURS", "VALIDATION_END", "WINDOW", "AHEAD", "EPOCHS", "QUANTILES",
+        "GBM_HORIZONS"]
+    assert "need a day of history" in lines[4] and "from 6 hours ahead" in lines[5]
+    with pytest.raises(ValueError, match=r"GBM_HORIZONS = \(48,\): none is within AHEAD = 24"):
+        forecast.check_air_quality_parameters(**{**good, "GBM_HORIZONS": (48,)})
+    with pytest.raises(TypeError, match="WINDOWS"):
+        forecast.check_air_quality_parameters(**good, WINDOWS=3)
+
+
+def test_split_ends_follow_the_file():
+    hours = pd.date_range("2013-03-01", "2017-02-28 23:00", freq="h")      # the multi-site files' span
+    assert forecast.split_ends(hours) == (pd.Timestamp("2015-02-28 23:00"), pd.Timestamp("2016-02-28 23:00"))
+    assert forecast.split_ends(hours, "2014-12-31 23:00", "2015-12-31 23:00")[1] == pd.Timestamp("2015-12-31 23:00")
+    with pytest.raises(ValueError, match=r"training span 2013-03-01 00:00 to 2013-12-31 23:00 is shorter than 365"):
+        forecast.split_ends(hours, "2013-12-31 23:00")
+    with pytest.raises(ValueError, match=r"validation span .* shorter than 30 days"):
+        forecast.split_ends(hours, "2015-12-31 23:00", "2015-12-31 23:00")
+    with pytest.raises(ValueError, match=r"test span 2018-01-01 00:00 to 2017-02-28 23:00 is shorter"):
+        forecast.split_ends(hours, "2015-12-31 23:00", "2018-01-01")
+
+
 def test_least_squares_factor():
     x = np.array([1.0, 2.0, 4.0])
     assert forecast.least_squares_factor(0.9 * x, x) == pytest.approx(0.9)
@@ -135,3 +198,5 @@ def test_plots():
     fig = forecast.plot_error_by_horizon({"hourly": [1, np.nan, 3]}, unit="hours")
     assert fig.axes[0].get_xlabel() == "horizon (hours ahead)"
     assert np.isnan(fig.axes[0].lines[0].get_ydata()[1])                 # a horizon not computed stays a gap
+    fig = forecast.plot_error_by_horizon({f"m{k}": [k, k] for k in range(11)})
+    assert [line.get_linestyle() for line in fig.axes[0].lines] == ["-"] * 10 + ["--"]   # the 11th: dashed

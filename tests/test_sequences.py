@@ -194,6 +194,20 @@ def test_forecast_origins_rejects_interpolated_origin():
         forecast_origins(target, window, n_ahead, not_origin=filled[:-1])
 
 
+def test_forecast_origins_needs_every_input_observed_but_only_the_target_ahead():
+    target = hourly(np.arange(40, dtype=float))
+    weather_known = np.ones(40, dtype=bool)
+    weather_known[20] = False                       # e.g. the temperature of row 20 is missing
+    window, n_ahead = 4, 3
+    plain, _ = forecast_origins(target, window, n_ahead)
+    origins, dropped = forecast_origins(target, window, n_ahead, inputs_observed=weather_known)
+    assert set(plain) - set(origins) == {20, 21, 22, 23}          # row 20 among the inputs t-3 .. t ...
+    assert {17, 18, 19} <= set(origins)                           # ... but a target row needs only the target
+    assert dropped == 4
+    with pytest.raises(ValueError, match="inputs_observed must have one value per row"):
+        forecast_origins(target, window, n_ahead, inputs_observed=weather_known[:-1])
+
+
 def test_forecast_origins_stride():
     target = hourly(np.arange(50))
     every, _ = forecast_origins(target, 4, 2)

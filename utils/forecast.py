@@ -99,6 +99,41 @@ def conformal_margin(y_true, lower, upper, coverage: float) -> float:
     return float(np.sort(scores)[k - 1]) if k <= len(scores) else float("inf")
 
 
+def online_conformal(scores, times, delay: int, coverage: float, step: float, start: float = 0.0
+                     ) -> tuple[np.ndarray, float]:
+    """Margins of an online conformal band (quantile tracking; Gibbs & Candès 2021, Angelopoulos et al. 2023),
+    and the most its coverage can fall short of ``coverage``, whatever the data.
+
+    Forecast i is issued at ``times[i]`` (increasing integers, e.g. hours) with margin q_i: its band is widened by
+    q_i on both sides. Its score ``scores[i]``, how far the truth lies outside the unwidened band (negative inside,
+    as in ``conformal_margin``), becomes known ``delay`` time units later. Every known outcome moves the margin:
+    q = start + step * sum over the forecasts j known by times[i] (times[j] + delay <= times[i]) of
+    (miss_j - (1 - coverage)), with miss_j = scores[j] > q_j: up after a miss, down a little after a hit.
+
+    Guarantee, for any sequence of scores (no exchangeability needed): with B = max|scores| and at most
+    K = delay - 1 forecasts still unknown when one is issued, q never exceeds max(start, B + (K + 1) step coverage),
+    so the share of misses exceeds 1 - coverage by at most (B - start + (K + 1) step coverage) / (step n). Returns
+    the margins (n,) and that bound on the shortfall of the coverage of all n forecasts.
+    """
+    if not 0 < coverage < 1:
+        raise ValueError(f"coverage must be in (0, 1), got {coverage}")
+    if step <= 0 or delay < 0:
+        raise ValueError(f"step must be > 0 and delay >= 0, got step={step}, delay={delay}")
+    scores, times = _aligned(scores, times)
+    if scores.ndim != 1 or (np.diff(times) <= 0).any():
+        raise ValueError("scores and times must be 1-D, with times strictly increasing")
+    margins = np.empty(len(scores))
+    q, known = start, 0
+    for i, now in enumerate(times):
+        while known < i and times[known] + delay <= now:        # outcomes that have arrived by now, in order
+            q += step * ((scores[known] > margins[known]) - (1 - coverage))
+            known += 1
+        margins[i] = q
+    pending = max(delay - 1, 0)
+    shortfall = max(0.0, np.abs(scores).max() - start + (pending + 1) * step * coverage) / (step * len(scores))
+    return margins, float(shortfall)
+
+
 def least_squares_factor(y_true, y_pred) -> float:
     """The factor c minimising sum((y_true - c * y_pred) ** 2): c = sum(y_true * y_pred) / sum(y_pred ** 2).
 
@@ -162,13 +197,92 @@ def plot_forecast(index, truth, predictions: dict, lower=None, upper=None, title
 
 
 def plot_error_by_horizon(errors: dict, metric: str = "RMSE", title: str = "", unit: str = "days"):
-    """One line per model of an error (array of length k, NaN where not computed) against the horizon 1..k."""
+    """One line per model of an error (array of length k, NaN where not computed) against the horizon 1..k;
+    past the 10 colours of the cycle, lines are dashed so that no two look alike."""
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    for name, values in errors.items():
+    for k, (name, values) in enumerate(errors.items()):
         values = np.asarray(values, dtype=float)
-        ax.plot(np.arange(1, len(values) + 1), values, marker="o", label=name)
+        ax.plot(np.arange(1, len(values) + 1), values, marker="o", ls="-" if k < 10 else "--", label=name)
     ax.set(xlabel=f"horizon ({unit} ahead)", ylabel=metric, title=title)
     ax.grid(alpha=0.3)
     ax.legend()
     fig.tight_layout()
     return fig
+
+
+def check_air_quality_parameters(**params) -> None:
+    """Check notebook 07's parameters (passed by their names, e.g. ``WINDOW=48``); one ValueError lists every bad
+    value and why. The split dates are checked against the file later, by ``split_ends``."""
+    def integer(name, low, high, why):
+        value = params[name]
+        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not low <= value <= high:
+            problems.append(f"{name} = {value!r}: must be an integer from {low} to {high} ({why})")
+
+    expected = {"SEED", "AIR_QUALITY", "STATION", "INTERPOLATE_HOURS", "TRAIN_END", "VALIDATION_END", "WINDOW",
+                "AHEAD", "UNITS", "EPOCHS", "BATCH", "TRAIN_STRIDE", "QUANTILES", "GBM_HORIZONS", "GBM_TREES"}
+    if set(params) != expected:
+        raise TypeError(f"unknown or missing parameters: {sorted(set(params) ^ expected)}")
+    problems = []
+    integer("SEED", 0, 2**32 - 1, "it seeds NumPy, Python and TensorFlow")
+    if params["AIR_QUALITY"] is not None:
+        from pathlib import Path
+
+        if not Path(params["AIR_QUALITY"]).is_file():
+            problems.append(f"AIR_QUALITY = {params['AIR_QUALITY']!r}: no such file (None: the shipped Beijing file)")
+    if params["STATION"] is not None and not (isinstance(params["STATION"], str) and params["STATION"].strip()):
+        problems.append(f"STATION = {params['STATION']!r}: must be None or a station's name")
+    integer("INTERPOLATE_HOURS", 0, 24, "a straight line through a longer gap invents an episode's shape")
+    for name in ("TRAIN_END", "VALIDATION_END"):
+        if params[name] is not None:
+            try:
+                pd.Timestamp(params[name])
+            except (TypeError, ValueError):
+                problems.append(f"{name} = {params[name]!r}: not a date and hour such as '2012-12-31 23:00'")
+    integer("WINDOW", 24, 168, "the same hour yesterday and the 24-hour mean need a day of history; "
+                               "beyond a week the windows fill the memory")
+    integer("AHEAD", 6, 72, "the checks compare models from 6 hours ahead")
+    integer("UNITS", 1, 1024, "the LSTMs' units")
+    integer("EPOCHS", 1, 200, "an upper bound: every model stops early")
+    integer("BATCH", 1, 65536, "windows per gradient step")
+    integer("TRAIN_STRIDE", 1, 24, "train on every k-th window")
+    integer("GBM_TREES", 1, 5000, "trees per boosting model, the number used chosen on validation")
+    quantiles = params["QUANTILES"]
+    try:
+        q = np.asarray(quantiles, dtype=float)
+        good = q.ndim == 1 and len(q) >= 2 and (q > 0).all() and (q < 1).all() and (np.diff(q) > 0).all()
+    except (TypeError, ValueError):
+        good = False
+    if not good:
+        problems.append(f"QUANTILES = {quantiles!r}: must be two or more increasing probabilities in (0, 1), "
+                        "e.g. (0.1, 0.9); the band runs from the first to the last")
+    try:
+        horizons = [int(h) for h in params["GBM_HORIZONS"]]
+        if not horizons or min(horizons) < 1 or any(h != g for h, g in zip(horizons, params["GBM_HORIZONS"],
+                                                                          strict=True)):
+            raise ValueError
+        if isinstance(params["AHEAD"], int) and min(horizons) > params["AHEAD"]:
+            problems.append(f"GBM_HORIZONS = {tuple(horizons)}: none is within AHEAD = {params['AHEAD']} hours")
+    except (TypeError, ValueError):
+        problems.append(f"GBM_HORIZONS = {params['GBM_HORIZONS']!r}: must be whole hours >= 1, e.g. (1, 3, 6, 12, 24)")
+    if problems:
+        raise ValueError("bad parameter(s):\n  " + "\n  ".join(problems))
+
+
+def split_ends(index: pd.DatetimeIndex, train_end=None, validation_end=None, min_train_days: int = 365,
+               min_days: int = 30) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The ends of the training and validation spans of an hourly ``index``: as given, or by default two years and
+    one year before its last hour (the test span is the last year, validation the year before). Raises if a span
+    would be empty or shorter than ``min_train_days`` (training: the climatology needs every month) or
+    ``min_days`` (validation, test)."""
+    first, last = index[0], index[-1]
+    train_end = last - pd.DateOffset(years=2) if train_end is None else pd.Timestamp(train_end)
+    validation_end = last - pd.DateOffset(years=1) if validation_end is None else pd.Timestamp(validation_end)
+    spans = {"training": (first, train_end, min_train_days), "validation": (train_end, validation_end, min_days),
+             "test": (validation_end, last, min_days)}
+    for name, (start, end, days) in spans.items():
+        if end - start < pd.Timedelta(days=days):
+            raise ValueError(f"the {name} span {start:%Y-%m-%d %H:00} to {end:%Y-%m-%d %H:00} is shorter than "
+                             f"{days} days: the file runs from {first:%Y-%m-%d %H:00} to {last:%Y-%m-%d %H:00}, "
+                             f"TRAIN_END = {train_end:%Y-%m-%d %H:00}, VALIDATION_END = {validation_end:%Y-%m-%d %H:00}"
+                             "; set them so that training, validation and test each hold enough days")
+    return train_end, validation_end

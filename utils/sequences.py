@@ -96,14 +96,16 @@ def windows_between(features, target, window: int, start=None, end=None, horizon
 
 
 def forecast_origins(target, window: int, n_ahead: int, start=None, end=None, stride: int = 1,
-                     not_origin=None) -> tuple[np.ndarray, int]:
+                     not_origin=None, inputs_observed=None) -> tuple[np.ndarray, int]:
     """Rows t from which to forecast ``target`` (a Series on a regular time grid, NaN where not observed).
 
     A row t qualifies when its inputs, rows t - window + 1 .. t, and its targets, rows t + 1 .. t + n_ahead, are all
     observed and every target's time lies in (start, end]: no window touches a gap, and no target leaves its
     split (inputs may reach back before ``start``: that is the past). ``not_origin`` (optional, boolean, one per
     row) marks rows that may not be an origin, such as interpolated hours: a value filled in at t is built from a
-    later observed hour, one of t's targets. Returns every ``stride``-th qualifying t (as an int array,
+    later observed hour, one of t's targets. ``inputs_observed`` (optional, boolean, one per row) marks the rows
+    whose other inputs (e.g. the weather) are all known: the input rows t - window + 1 .. t must be such rows too,
+    while a target row needs only the target. Returns every ``stride``-th qualifying t (as an int array,
     increasing) and the number of rows dropped because their span touched a gap (rows rejected only by
     ``not_origin`` are not counted).
     """
@@ -119,9 +121,18 @@ def forecast_origins(target, window: int, n_ahead: int, start=None, end=None, st
     span = window + n_ahead
     if len(target) < span:
         raise ValueError(f"a series of {len(target)} steps is too short for window={window}, n_ahead={n_ahead}")
-    observed = np.asarray(target.notna(), dtype=int)
-    complete = np.convolve(observed, np.ones(span, dtype=int), mode="valid") == span   # rows t-window+1 .. t+n_ahead
+    observed = np.asarray(target.notna(), dtype=bool)
+    usable = observed
+    if inputs_observed is not None:
+        inputs_observed = np.asarray(inputs_observed, dtype=bool)
+        if inputs_observed.shape != (len(target),):
+            raise ValueError(f"inputs_observed must have one value per row ({len(target)}), "
+                             f"got shape {inputs_observed.shape}")
+        usable = observed & inputs_observed
     origins = np.arange(window - 1, len(target) - n_ahead)
+    runs = np.r_[0, np.cumsum(usable)], np.r_[0, np.cumsum(observed)]     # counts of usable / observed rows
+    complete = ((runs[0][origins + 1] - runs[0][origins + 1 - window] == window)             # inputs t-window+1 .. t
+                & (runs[1][origins + 1 + n_ahead] - runs[1][origins + 1] == n_ahead))         # targets t+1 .. t+n_ahead
     first_target, last_target = index[origins + 1], index[origins + n_ahead]
     inside = np.ones(len(origins), dtype=bool)
     if start is not None:
