@@ -181,6 +181,28 @@ BAD_PRICES = [
 ]
 
 
+def test_prices_without_a_volume_column_get_nan_volumes(tmp_path):
+    prices = utils.load_prices(write(tmp_path, "Date,Open,High,Low,Close\n2020-01-02,1,2,1,2\n2020-01-03,2,3,2,3\n"))
+    np.testing.assert_allclose(prices["close"], [2, 3])
+    assert prices["volume"].isna().all()
+
+
+def test_prices_null_rows_are_refused_with_a_hint_or_dropped_with_a_warning(tmp_path):
+    csv = (YAHOO_HEADER + "2020-01-02,1,2,1,2,2,10\n2020-01-03,null,null,null,null,null,null\n"
+           "2020-01-06,1,2,1,2,2,10\n2020-01-07,null,null,null,null,null,null\n2020-01-08,1,2,1,x,2,10\n")
+    path = write(tmp_path, csv, "yahoo.csv")
+    with pytest.raises(ValueError, match=r"yahoo\.csv: missing or non-numeric 'open' at line 3 .*drop_null_rows=True"):
+        utils.load_prices(path)
+    dropped = r"yahoo\.csv: dropped 2 row\(s\) without any price \(the first dated 2020-01-03\)"
+    with pytest.warns(UserWarning, match=dropped):
+        with pytest.raises(ValueError, match=r"non-numeric 'close' at line 6 "):   # line numbers of the file
+            utils.load_prices(path, drop_null_rows=True)
+    good = write(tmp_path, csv.replace(",x,", ",2,"), "yahoo_ok.csv")
+    with pytest.warns(UserWarning, match="dropped 2 row"):
+        prices = utils.load_prices(good, drop_null_rows=True)
+    assert [str(d.date()) for d in prices.index] == ["2020-01-02", "2020-01-06", "2020-01-08"]
+
+
 @pytest.mark.parametrize("csv, message", BAD_PRICES)
 def test_prices_bad_input_names_file_and_problem(tmp_path, csv, message):
     with pytest.raises(ValueError, match=r"my_prices\.csv: " + message):

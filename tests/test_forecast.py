@@ -140,6 +140,27 @@ def test_split_ends_follow_the_file():
         forecast.split_ends(hours, "2015-12-31 23:00", "2018-01-01")
 
 
+def test_split_ends_and_walk_forward_years_of_daily_prices():
+    days = pd.bdate_range("2009-06-01", "2017-11-10")
+    assert forecast.split_ends(days, "2013-12-31", "2015-12-31") == (pd.Timestamp("2013-12-31"),
+                                                                    pd.Timestamp("2015-12-31"))
+    with pytest.raises(ValueError, match=r"training span 2009-06-01 to 2010-12-31 is shorter than 1095 days: the "
+                                         r"file runs from 2009-06-01 to 2017-11-10"):
+        forecast.split_ends(days, "2010-12-31", "2013-12-31", min_train_days=1095)
+    assert forecast.walk_forward_years(days) == (2015, 2016, 2017)
+    assert forecast.walk_forward_years(days, [2014]) == (2014,)
+    with pytest.raises(ValueError, match=r"test year 2012: the file runs from 2009-06-01 to 2017-11-10"):
+        forecast.walk_forward_years(days, (2012, 2015))                  # trains on 2009-06 .. 2010 only
+    with pytest.raises(ValueError, match=r"test year 2019"):
+        forecast.walk_forward_years(days, (2019,))
+    with pytest.raises(ValueError, match=r"test year 2015: .* at least five years"):
+        forecast.walk_forward_years(pd.bdate_range("2014-03-01", "2017-11-10"))
+    with pytest.raises(ValueError, match="empty"):
+        forecast.walk_forward_years(days, ())
+    with pytest.raises(ValueError, match="years such as 2016"):
+        forecast.walk_forward_years(days, ("2016",))
+
+
 def test_least_squares_factor():
     x = np.array([1.0, 2.0, 4.0])
     assert forecast.least_squares_factor(0.9 * x, x) == pytest.approx(0.9)

@@ -8,6 +8,7 @@ import pytest
 
 from utils.text import (
     NGramModel,
+    _never_unknown,
     char_lstm,
     char_vocabulary,
     decode,
@@ -18,6 +19,7 @@ from utils.text import (
     next_token_dataset,
     paired_difference,
     sample_next,
+    split_at_whitespace,
     stateful_logits,
     step_model,
 )
@@ -225,3 +227,42 @@ def test_paired_difference_per_document():
         paired_difference(a, b, [3, 3])
     with pytest.raises(ValueError, match="at least 2 documents"):
         paired_difference(a, b, [7])
+
+
+def test_split_at_whitespace_never_cuts_a_word():
+    rng = np.random.default_rng(0)
+    words = ["".join(rng.choice(list("abcdefgh"), size=rng.integers(1, 12))) for _ in range(3000)]
+    text = "".join(w + rng.choice([" ", "\n", "  ", ", "]) for w in words)
+    parts = split_at_whitespace(text, 20)
+    assert "".join(parts) == text and len(parts) == 20
+    assert sum(len(p.split()) for p in parts) == len(text.split())       # every word in exactly one part
+    assert all(p[-1].isspace() for p in parts[:-1])
+    assert max(map(len, parts)) < 2 * len(text) / 20
+
+
+def test_split_at_whitespace_with_little_whitespace_gives_fewer_parts():
+    assert split_at_whitespace("没有空格的中文文本\n第二行", 5) == ["没有空格的中文文本\n", "第二行"]
+    assert split_at_whitespace("abc", 3) == ["abc"]
+    with pytest.raises(ValueError, match="empty"):
+        split_at_whitespace("", 3)
+    with pytest.raises(ValueError, match="at least 1"):
+        split_at_whitespace("a b", 0)
+
+
+def test_split_pieces_give_word_counts_that_add_up_for_the_paired_difference():
+    held_out = ("First Citizen: Before we proceed any further, hear me speak.\n" * 40)[5:]
+    pieces = split_at_whitespace(held_out, 20)
+    vectorizer = keras.layers.TextVectorization(output_mode="int")
+    vectorizer.adapt([held_out])
+    whole = vectorizer([held_out]).numpy()[0]
+    per_piece = (vectorizer(pieces).numpy() != 0).sum(axis=1)
+    assert per_piece.sum() == len(whole)
+    losses = np.zeros(len(whole) - 1)
+    assert paired_difference(losses, losses, per_piece)[0] == 0
+
+
+def test_generated_text_never_contains_unk_and_sampling_never_picks_an_impossible_token():
+    logits = np.array([-np.inf, 0.0, -np.inf])
+    rng = np.random.default_rng(0)
+    assert {sample_next(logits, rng) for _ in range(50)} == {1}
+    assert _never_unknown(np.array([5.0, 1.0]))[0] == -np.inf

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from io import StringIO
 from pathlib import Path
 from typing import NamedTuple
@@ -115,17 +116,20 @@ def load_fables(path: str | Path | None = None) -> list[Fable]:
 # --------------------------------------------------------------------------- prices
 def _bad_row(path: Path, frame: pd.DataFrame, mask: np.ndarray, problem: str) -> ValueError:
     i = int(np.argmax(mask))
-    line = i + 2  # 1-based, after the header line
+    line = frame.index[i] + 2  # 1-based, after the header line (the index counts the file's rows)
     return ValueError(f"{path}: {problem} at line {line} (date {frame['date'].iloc[i]!r})")
 
 
-def load_prices(path: str | Path | None = None) -> pd.DataFrame:
+def load_prices(path: str | Path | None = None, drop_null_rows: bool = False) -> pd.DataFrame:
     """Daily prices as a DataFrame indexed by date with float columns open, high, low, close, volume.
 
     Reads the shipped Stooq/Kaggle layout (``Date,Open,High,Low,Close,Volume,OpenInt``) and Yahoo
     Finance exports (``Date,Open,High,Low,Close,Adj Close,Volume``). For Yahoo files the adjusted
     close is used as ``close`` and open/high/low are scaled by the same factor, so splits and
-    dividends do not show up as jumps. Any malformed row raises a ValueError naming the line.
+    dividends do not show up as jumps. A file without a volume column (currencies, indices) gets NaN
+    volumes. Any malformed row raises a ValueError naming the line; with ``drop_null_rows``, rows whose
+    every value is empty or ``null`` (Yahoo writes them for days without trading) are dropped instead,
+    with a warning giving their number and first date.
     """
     path = Path(path) if path is not None else data_path("prices/msft.us.txt")
     text = _decode(path, read_bytes(path))
@@ -133,6 +137,8 @@ def load_prices(path: str | Path | None = None) -> pd.DataFrame:
         raise ValueError(f"{path}: the file is empty")
     frame = pd.read_csv(StringIO(text), dtype=str, keep_default_na=False)
     frame.columns = [c.strip().lower() for c in frame.columns]
+    if "volume" not in frame.columns:
+        frame["volume"] = "NaN"
     needed = ["date", *PRICE_COLUMNS]
     missing = [c for c in needed if c not in frame.columns]
     if missing:
@@ -154,19 +160,34 @@ def load_prices(path: str | Path | None = None) -> pd.DataFrame:
         raise _bad_row(path, frame, step < 0, "date earlier than the row before (dates must increase)")
 
     value_columns = PRICE_COLUMNS + (["adj close"] if "adj close" in frame.columns else [])
+    empty = frame[value_columns].apply(lambda col: col.str.strip().isin(["", "null", "NaN"])).to_numpy()
+    null_rows = empty[:, [c != "volume" for c in value_columns]].all(axis=1)
+    if drop_null_rows and null_rows.any():
+        warnings.warn(f"{path}: dropped {null_rows.sum()} row(s) without any price (the first dated "
+                      f"{frame['date'][null_rows].iloc[0]})", stacklevel=2)
+        frame, dates = frame[~null_rows], dates[~null_rows]        # the index keeps each row's line number
+        if frame.empty:
+            raise ValueError(f"{path}: no row has a price")
     values = {}
     for col in value_columns:
         numbers = pd.to_numeric(frame[col].str.strip().replace({"null": "", "NaN": ""}), errors="coerce")
+        if col == "volume" and numbers.isna().all():
+            values[col] = numbers.to_numpy(dtype=float)       # no volumes at all: kept as NaN, never used
+            continue
         if numbers.isna().all():
             raise ValueError(f"{path}: column {col!r} has no numeric values")
         if numbers.isna().any():
-            raise _bad_row(path, frame, numbers.isna().to_numpy(), f"missing or non-numeric {col!r}")
+            error = _bad_row(path, frame, numbers.isna().to_numpy(), f"missing or non-numeric {col!r}")
+            if not drop_null_rows and null_rows.any():
+                error = ValueError(f"{error}; rows without any price (Yahoo writes 'null' for days without "
+                                   "trading) are dropped, with a warning, by load_prices(path, drop_null_rows=True)")
+            raise error
         values[col] = numbers.to_numpy(dtype=float)
     prices = ["open", "high", "low", "close"] + (["adj close"] if "adj close" in values else [])
     for col in prices:
         if (values[col] <= 0).any():
             raise _bad_row(path, frame, values[col] <= 0, f"non-positive {col!r}")
-    if (values["volume"] < 0).any():
+    if (values["volume"] < 0).any():  # NaN volumes compare False
         raise _bad_row(path, frame, values["volume"] < 0, "negative volume")
 
     if "adj close" in values:

@@ -149,6 +149,8 @@ def correlation(a, b, lags: int = 0) -> tuple[float, float]:
 
     The correlation is the mean of the product of the standardised series; its SE is that mean's
     (``paired_difference``), Newey-West with ``lags > 0``, so that correlated neighbouring days are allowed for.
+    That SE is exact when the true correlation is 0 (what a test of "any correlation at all" needs); away from 0
+    it omits the delta-method term -rho (z_a^2 + z_b^2) / 2 and is only approximate.
     """
     a, b = _aligned(a, b)
     if a.std() == 0 or b.std() == 0:
@@ -270,10 +272,15 @@ def check_air_quality_parameters(**params) -> None:
 
 def split_ends(index: pd.DatetimeIndex, train_end=None, validation_end=None, min_train_days: int = 365,
                min_days: int = 30) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The ends of the training and validation spans of an hourly ``index``: as given, or by default two years and
-    one year before its last hour (the test span is the last year, validation the year before). Raises if a span
-    would be empty or shorter than ``min_train_days`` (training: the climatology needs every month) or
-    ``min_days`` (validation, test)."""
+    """The ends of the training and validation spans of an hourly or daily ``index``: as given, or by default two
+    years and one year before its last entry (the test span is the last year, validation the year before). Raises
+    if a span would be empty or shorter than ``min_train_days`` (training) or ``min_days`` (validation, test)
+    calendar days, naming the index's first and last entries."""
+    hourly = bool((index.hour != 0).any())
+
+    def shown(t: pd.Timestamp) -> str:
+        return f"{t:%Y-%m-%d %H:00}" if hourly else f"{t:%Y-%m-%d}"
+
     first, last = index[0], index[-1]
     train_end = last - pd.DateOffset(years=2) if train_end is None else pd.Timestamp(train_end)
     validation_end = last - pd.DateOffset(years=1) if validation_end is None else pd.Timestamp(validation_end)
@@ -281,8 +288,29 @@ def split_ends(index: pd.DatetimeIndex, train_end=None, validation_end=None, min
              "test": (validation_end, last, min_days)}
     for name, (start, end, days) in spans.items():
         if end - start < pd.Timedelta(days=days):
-            raise ValueError(f"the {name} span {start:%Y-%m-%d %H:00} to {end:%Y-%m-%d %H:00} is shorter than "
-                             f"{days} days: the file runs from {first:%Y-%m-%d %H:00} to {last:%Y-%m-%d %H:00}, "
-                             f"TRAIN_END = {train_end:%Y-%m-%d %H:00}, VALIDATION_END = {validation_end:%Y-%m-%d %H:00}"
-                             "; set them so that training, validation and test each hold enough days")
+            raise ValueError(f"the {name} span {shown(start)} to {shown(end)} is shorter than {days} days: the file "
+                             f"runs from {shown(first)} to {shown(last)}, TRAIN_END = {shown(train_end)}, "
+                             f"VALIDATION_END = {shown(validation_end)}; set them so that training, validation and "
+                             "test each hold enough days")
     return train_end, validation_end
+
+
+def walk_forward_years(index: pd.DatetimeIndex, years=None, min_train_days: int = 2 * 365) -> tuple[int, ...]:
+    """The test years of a walk-forward evaluation on a daily ``index``: as given, or by default its last three
+    calendar years. A fold for year Y trains on the days up to the end of Y - 2 and stops early on Y - 1, so each
+    Y must be in the index with at least ``min_train_days`` calendar days before the end of Y - 2; raises otherwise,
+    naming the index's span."""
+    present = sorted(set(index.year))
+    years = tuple(present[-3:]) if years is None else tuple(years)
+    first, last = index[0], index[-1]
+    for year in years:
+        if isinstance(year, bool) or not isinstance(year, (int, np.integer)):
+            raise ValueError(f"WALK_FORWARD_YEARS must hold years such as 2016, got {year!r}")
+        train_days = (pd.Timestamp(f"{year - 2}-12-31") - first).days
+        if year not in present or train_days < min_train_days:
+            raise ValueError(f"walk-forward test year {year}: the file runs from {first:%Y-%m-%d} to {last:%Y-%m-%d}, "
+                             f"and each test year needs its own days and {min_train_days} days of training before "
+                             f"the end of the year two before it (a file of at least five years)")
+    if not years:
+        raise ValueError("WALK_FORWARD_YEARS is empty: give at least one test year (None: the file's last three)")
+    return years

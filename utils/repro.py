@@ -155,17 +155,16 @@ def headline(values: dict[str, float]) -> None:
     display({"text/plain": text, HEADLINE_MIME: {k: float(v) for k, v in values.items()}}, raw=True)
 
 
-def check_claim(holds: bool, claim: str, detail: str, *, shipped_data: bool) -> bool:
+def check_claim(holds: bool, claim: str, detail: str, *, shipped_data: bool) -> None:
     """Assert a claim about the shipped data; on a reader's own data, report whether it holds instead.
 
     Facts that hold for any data (shapes, a computation equal to Keras, no leak) are plain ``assert``s.
     Conclusions about a data set (this model beats that baseline) are checked here: on the shipped data a
     failure stops the notebook, as the collection's tests require; on other data the reader gets one sentence
-    with the numbers and the notebook carries on. Returns ``holds``.
+    with the numbers and the notebook carries on.
     """
     if shipped_data:
         assert holds, f"{claim}: not so on the shipped data ({detail})"
     else:
         verdict = "Holds" if holds else "Does not hold"
         print(f"{verdict} on your data: {claim} ({detail}).")
-    return bool(holds)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import weakref
 from collections import Counter, defaultdict
 
@@ -55,6 +56,26 @@ def next_token_dataset(ids: np.ndarray, seq_len: int, batch_size: int, shuffle: 
     if shuffle:
         ds = ds.shuffle(10_000, seed=seed)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def split_at_whitespace(text: str, pieces: int) -> list[str]:
+    """``text`` cut into at most ``pieces`` consecutive parts of about equal length, each cut just after a
+    whitespace character, so that no word is split between two parts and ``"".join(parts) == text``.
+
+    A text with too little whitespace (Chinese, say) gives fewer, longer parts; none is empty.
+    """
+    if pieces < 1:
+        raise ValueError(f"pieces must be at least 1, got {pieces}")
+    if not text:
+        raise ValueError("cannot split an empty text")
+    cuts = [0]
+    for k in range(1, pieces):
+        space = re.compile(r"\s").search(text, max(round(k * len(text) / pieces) - 1, cuts[-1]))
+        if space is None or space.end() >= len(text):
+            break
+        if space.end() > cuts[-1]:
+            cuts.append(space.end())
+    return [text[a:b] for a, b in zip(cuts, [*cuts[1:], len(text)], strict=True)]
 
 
 # --------------------------------------------------------------------------- n-gram baseline
@@ -182,7 +203,9 @@ def sample_next(logits, rng: np.random.Generator, temperature: float = 1.0, top_
     z = logits / temperature
     p = np.exp(z - z.max())
     cumulative = np.cumsum(p / p.sum())
-    return int(min(np.searchsorted(cumulative, u, side="right"), len(logits) - 1))
+    index = int(np.searchsorted(cumulative, u, side="right"))
+    # rounding can leave cumulative[-1] a hair below 1: then u falls past the end; take the last possible token
+    return index if index < len(logits) else int(np.flatnonzero(p)[-1])
 
 
 # --------------------------------------------------------------------------- character LSTM
@@ -264,6 +287,13 @@ def stateful_logits(model, ids, prompt_length: int) -> np.ndarray:
     return np.stack([next(reader)] + [reader.send(i) for i in ids[prompt_length:-1]])
 
 
+def _never_unknown(logits) -> np.ndarray:
+    """The logits (vocab,) with id 0, ``[UNK]``, made impossible: it would be written as the five characters "[UNK]"."""
+    logits = np.array(logits, dtype="float64")
+    logits[0] = -np.inf
+    return logits
+
+
 def generate(model, to_ids, to_chars, seed_text: str, length: int, rng: np.random.Generator,
              temperature: float = 1.0, top_k: int | None = None, stateful: bool = True,
              stats: dict | None = None) -> str:
@@ -275,6 +305,7 @@ def generate(model, to_ids, to_chars, seed_text: str, length: int, rng: np.rando
     probabilities up to float32 rounding, so they give the same text for the same ``rng`` state unless a draw
     lands within rounding of a boundary between two characters. If ``stats`` is a dict, ``stats["steps"]``
     receives the number of LSTM time steps computed and ``stats["calls"]`` the number of model calls.
+    ``[UNK]`` (id 0) is never written.
     """
     import tensorflow as tf
 
@@ -287,13 +318,13 @@ def generate(model, to_ids, to_chars, seed_text: str, length: int, rng: np.rando
         for k in range(length):
             logits = next(reader) if k == 0 else reader.send(out[-1])
             steps, calls = steps + (len(out) if k == 0 else 1), calls + 1
-            out.append(sample_next(logits, rng, temperature, top_k))
+            out.append(sample_next(_never_unknown(logits), rng, temperature, top_k))
     else:
         run = _compiled(model, stateful=False)
         for _ in range(length):
             logits = run(tf.constant([out], dtype=tf.int64))
             steps, calls = steps + len(out), calls + 1
-            out.append(sample_next(logits.numpy()[0], rng, temperature, top_k))
+            out.append(sample_next(_never_unknown(logits.numpy()[0]), rng, temperature, top_k))
     if stats is not None:
         stats.update(steps=steps, calls=calls)
     return decode(out, to_chars)
