@@ -174,3 +174,21 @@ def test_04_runs_on_a_ucf101_style_folder_with_official_lists(tmp_path):
     assert "official split (trainlist01.txt / testlist01.txt); validation by groups" in out
     assert "test         12 clips" in out                                         # group g01 of each class
     assert "on your data: shuffling the frames costs the CNN + LSTM accuracy" in out
+
+
+def test_05_runs_with_yelp_held_out_and_names_it(tmp_path):
+    cells = run_notebook("05_text_classification.ipynb", tmp_path, CROSS_DOMAIN_TEST="yelp", EPOCHS=1,
+                         EMBEDDING_DIM=8, BATCH_SIZE=64)
+    out = printed(cells)
+    assert "accuracy on the same 150 Yelp test sentences" in out and "cross-domain accuracy on all 994 Yelp" in out
+    assert "on your data: both cross-domain models transfer something to Yelp" in out    # reported, not asserted
+    assert "on your data: all three networks are far above chance" in out    # one epoch: other settings, reported
+    headline = "".join(o["data"]["text/plain"] for o in cells[-1]["outputs"] if "data" in o)
+    assert "Yelp test, TF-IDF + LR, cross-domain" in headline and "all Yelp, bidirectional GRU" in headline
+    assert "IMDb" not in headline
+
+
+def test_05_refuses_a_source_it_does_not_have(tmp_path):
+    papermill = pytest.importorskip("papermill")
+    with pytest.raises(papermill.PapermillExecutionError, match="CROSS_DOMAIN_TEST must be one of"):
+        run_notebook("05_text_classification.ipynb", tmp_path, CROSS_DOMAIN_TEST="movies")
