@@ -76,7 +76,8 @@ def yahoo_file(tmp_path: Path, start: str) -> Path:
 
     prices = pd.read_csv(ROOT / "data" / "prices" / "msft.us.txt", parse_dates=["Date"])
     prices = prices[prices["Date"] >= start]
-    fridays = set(prices.index[prices["Date"].dt.weekday == 4][[10, 400]])
+    on_friday = prices.index[prices["Date"].dt.weekday == 4]
+    fridays = {on_friday[10], on_friday[len(on_friday) // 2]}
     lines = ["Date,Open,High,Low,Close,Adj Close,Volume"]
     for index, row in zip(prices.index, prices.itertuples(), strict=True):
         lines.append(f"{row.Date:%Y-%m-%d},{2 * row.Open},{2 * row.High},{2 * row.Low},{2 * row.Close},{row.Close},"
@@ -90,7 +91,7 @@ def yahoo_file(tmp_path: Path, start: str) -> Path:
 
 def test_03_runs_on_a_yahoo_file_with_spans_from_its_own_dates(tmp_path):
     cells = run_notebook("03_price_forecasting.ipynb", tmp_path, PRICES=str(yahoo_file(tmp_path, "2009-01-01")),
-                         PRICE_EPOCHS=1, EPOCHS=1)
+                         PRICE_EPOCHS=1, EPOCHS=1, PRICE_WINDOW=20, WINDOW=20)
     out = printed(cells)
     assert "training to 2015-" in out and "walk-forward years (2015, 2016, 2017)" in out
     assert "on your data: no gain over persistence beyond two standard errors" in out
@@ -106,9 +107,9 @@ def test_03_refuses_a_file_too_short_for_the_walk_forward(tmp_path):
 def test_06_runs_on_a_translation_file_of_ones_own(tmp_path):
     lines = (ROOT / "data" / "translation" / "cmn.txt").read_text(encoding="utf-8-sig").splitlines()
     path = tmp_path / "my pairs.txt"
-    path.write_text("\n".join(lines[::3]) + "\n", encoding="utf-8")      # a third of the pairs, in a file of its own
-    cells = run_notebook("06_translation_seq2seq.ipynb", tmp_path, TRANSLATION_FILE=str(path), EPOCHS=1,
-                         BEAM_SENTENCES=5, BOOTSTRAP=50)
+    path.write_text("\n".join(lines[::5]) + "\n", encoding="utf-8")      # a fifth of the pairs, in a file of its own
+    cells = run_notebook("06_translation_seq2seq.ipynb", tmp_path, TRANSLATION_FILE=str(path), EPOCHS=1, EMBED=16,
+                         UNITS=32, BEAM_SENTENCES=5, BOOTSTRAP=50)
     assert "on your data: both networks beat the character bigram" in printed(cells)
 
 
@@ -121,7 +122,8 @@ def test_07_runs_on_a_multi_site_file_and_a_station(tmp_path):
     path = tmp_path / "PRSA_multi.csv"
     path.write_text(to_multi_site(utils.load_air_quality(), ("Embassy", "Other"), years=4))
     cells = run_notebook("07_air_quality_forecasting.ipynb", tmp_path, AIR_QUALITY=str(path), STATION="Other",
-                         EPOCHS=1, TRAIN_STRIDE=8, GBM_HORIZONS=(1, 24), GBM_TREES=20)
+                         EPOCHS=1, UNITS=8, TRAIN_STRIDE=24, GBM_HORIZONS=[1, 24],   # a list: papermill passes
+                         GBM_TREES=20)                                                # a tuple as its text
     out = printed(cells)
     assert "Other" in out and "on your data: the next-hour LSTM beats persistence" in out
 
@@ -177,10 +179,13 @@ def test_04_runs_on_a_ucf101_style_folder_with_official_lists(tmp_path):
 
 
 def test_05_runs_with_yelp_held_out_and_names_it(tmp_path):
+    import re
+
     cells = run_notebook("05_text_classification.ipynb", tmp_path, CROSS_DOMAIN_TEST="yelp", EPOCHS=1,
-                         EMBEDDING_DIM=8, BATCH_SIZE=64)
+                         EMBEDDING_DIM=8, BATCH_SIZE=128)
     out = printed(cells)
-    assert "accuracy on the same 150 Yelp test sentences" in out and "cross-domain accuracy on all 994 Yelp" in out
+    assert re.search(r"accuracy on the same \d+ Yelp test sentences", out)
+    assert "cross-domain accuracy on all 994 Yelp sentences" in out             # 1,000 less 6 repeats
     assert "on your data: both cross-domain models transfer something to Yelp" in out    # reported, not asserted
     assert "on your data: all three networks are far above chance" in out    # one epoch: other settings, reported
     headline = "".join(o["data"]["text/plain"] for o in cells[-1]["outputs"] if "data" in o)
