@@ -17,6 +17,7 @@ import psutil
 import pytest
 
 from utils import distribute, workers
+from utils.numerics import float32_tolerance
 
 # A stand-in worker: starts a child process (Python, so it exists on every platform), records both process ids,
 # then either hangs, or finishes with a result file, leaving its child behind (an orphan once it has exited).
@@ -112,8 +113,9 @@ def test_run_until_killed_kills_at_the_step_and_reports_the_last_one(tmp_path, f
 
 
 def test_run_workers_reports_a_crashed_worker(tmp_path):
-    with pytest.raises(RuntimeError, match="worker bad exited with code 1"):
+    with pytest.raises(workers.WorkerFailed, match="worker bad exited with code 1") as failure:
         workers.run_workers([{"out": str(tmp_path), "name": "bad"}], timeout=60)
+    assert failure.value.name == "bad" and failure.value.code == 1
     assert "ValueError: job 'bad' lacks ['chars'," in (tmp_path / "bad.log").read_text()
     assert workers.still_running() == []
 
@@ -289,3 +291,26 @@ def test_listening_sockets_with_a_psutil_older_than_6(monkeypatch):
         server.bind(("127.0.0.1", 0))
         server.listen()
         assert f"127.0.0.1:{server.getsockname()[1]}" in workers.listening_sockets(os.getpid())
+
+
+def test_a_dead_worker_stops_the_job_and_the_restart_resumes_from_the_chiefs_checkpoint(tmp_path):
+    # Worker 1 kills itself after step 3; checkpoints every 2 steps: the restart resumes at step 2 and ends at 5.
+    job = {**TINY_JOB, "steps": 5, "checkpoint_dir": str(tmp_path / "ckpt"), "checkpoint_every": 2}
+    first = [{**job, "out": str(tmp_path / "first"), "name": f"w{i}"} for i in range(2)]
+    first[1]["crash_after_step"] = 3
+    with pytest.raises(workers.WorkerFailed) as failure:
+        workers.run_workers(first, envs=[{"TF_CONFIG": json.dumps(c)} for c in distribute.tf_config(2)], timeout=180)
+    assert failure.value.name == "w1" and failure.value.code not in (0, None)
+    assert workers.still_running() == []                   # the surviving worker was stopped too
+    logged = [json.loads(line) for line in (tmp_path / "first" / "w1.steps.jsonl").read_text().splitlines()]
+    assert [entry["step"] for entry in logged] == [1, 2, 3]
+    assert sorted(p.name for p in (tmp_path / "ckpt").glob("*.index")) == ["ckpt-2.index"]
+    assert not list(tmp_path.glob("ckpt-temp-*"))          # worker 1's own copies are deleted after each save
+    results, _ = workers.run_workers([{**job, "out": str(tmp_path / "again"), "name": f"w{i}"} for i in range(2)],
+                                     envs=[{"TF_CONFIG": json.dumps(c)} for c in distribute.tf_config(2)], timeout=180)
+    assert [(r["resumed_from"], r["steps"]) for r in results] == [(2, 5), (2, 5)]
+    assert results[0]["data"][0] == logged[2]["data"]      # step 3 again: the same batch, not the first one
+    assert results[0]["data"][0] != logged[0]["data"]
+    n = TINY_JOB["global_batch"] * TINY_JOB["seq_len"]     # the loss is a mean of n terms, as in notebook 09
+    assert abs(results[0]["losses"][0] - logged[2]["loss"]) <= float32_tolerance(n, logged[2]["loss"])
+    assert workers.still_running() == []

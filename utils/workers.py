@@ -229,9 +229,17 @@ def stop(process: subprocess.Popen, known: list[psutil.Process] = ()) -> None:
             stream.close()
 
 
-def _failure(name: str, log: Path, what: str) -> RuntimeError:
+class WorkerFailed(RuntimeError):
+    """A worker exited with an error code or ran out of time; ``name`` and ``code`` (None on a timeout) say which."""
+
+    def __init__(self, message: str, name: str, code: int | None = None):
+        super().__init__(message)
+        self.name, self.code = name, code
+
+
+def _failure(name: str, log: Path, what: str, code: int | None = None) -> WorkerFailed:
     tail = log.read_text(errors="replace").strip().splitlines()[-15:] if log.is_file() else []
-    return RuntimeError(f"worker {name} {what}; last lines of {log}:\n" + "\n".join(tail))
+    return WorkerFailed(f"worker {name} {what}; last lines of {log}:\n" + "\n".join(tail), name, code)
 
 
 def _names(jobs: list[dict]) -> list[str]:
@@ -247,10 +255,11 @@ def run_workers(jobs: list[dict], envs: list[dict] | None = None, timeout: float
     """Run one worker per job at once (``command + [job as JSON]``); (their result dicts, what the run did).
 
     Every worker, and every process it starts, is killed and reaped before this returns, on success, on the first
-    failure and on timeout. The run dict: ``isolated`` (in a private network namespace), ``why_not`` (the reason
-    if not), ``pids``, ``listening`` (per job: the addresses its process listened on, as the worker reported them
-    and, outside a namespace, as psutil saw them from here) and ``listen_seconds`` (from the first listening socket
-    seen, or from the start, to the workers' end).
+    failure and on timeout; a failure or timeout raises ``WorkerFailed`` naming the worker. The run dict:
+    ``isolated`` (in a private network namespace), ``why_not`` (the reason if not), ``pids``, ``listening`` (per
+    job: the addresses its process listened on, as the worker reported them and, outside a namespace, as psutil saw
+    them from here) and ``listen_seconds`` (from the first listening socket seen, or from the start, to the workers'
+    end).
     """
     names = _names(jobs)
     envs = envs or [{} for _ in jobs]
@@ -286,7 +295,7 @@ def run_workers(jobs: list[dict], envs: list[dict] | None = None, timeout: float
             for name, process, log in zip(names, processes, logs, strict=True):
                 code = process.poll()
                 if code not in (None, 0):
-                    raise _failure(name, log, f"exited with code {code}")
+                    raise _failure(name, log, f"exited with code {code}", code)
             if all(process.returncode == 0 for process in processes):
                 break
             if time.monotonic() > deadline:
