@@ -7,6 +7,7 @@ import json
 import os
 import re
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 # FFmpeg writes its own messages ("moov atom not found") straight to the C stderr, bypassing Python; the errors
@@ -144,19 +145,29 @@ def generate_motion_dataset(root: str | Path, clips_per_class: int = 60, frames:
 
 
 # --------------------------------------------------------------------------- reading
-def list_clips(root: str | Path) -> tuple[list[Path], np.ndarray, list[str]]:
+def list_clips(root: str | Path, classes: list[str] | None = None) -> tuple[list[Path], np.ndarray, list[str]]:
     """Video files of a class-per-folder dataset (``root/<class>/<clip>.avi``, as in UCF101).
 
-    Returns the paths, their integer labels and the class names (sorted folder names). Files that are not
-    videos (``README.txt``, ``.jpg``) and hidden files (``.DS_Store``, macOS ``._clip.avi``) are skipped with a
-    warning that names them; a class folder without any video is an error.
+    Returns the paths, their integer labels and the class names (sorted folder names; only ``classes`` when
+    given, each of which must be a folder). Files that are not videos (``README.txt``, ``.jpg``) and hidden files
+    (``.DS_Store``, macOS ``._clip.avi``) are skipped with a warning that names them; a class folder without any
+    video is an error.
     """
     root = Path(root)
     if not root.is_dir():
         raise FileNotFoundError(f"{root}: no such folder")
-    classes = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
-    if not classes:
+    folders = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    if not folders:
         raise ValueError(f"{root}: no class folders inside (expected root/<class>/<clip>.avi)")
+    if classes is not None:
+        if isinstance(classes, str) or not classes:
+            raise ValueError(f"classes must be a non-empty list of folder names, got {classes!r}")
+        missing = sorted(set(classes) - set(folders))
+        if missing:
+            raise ValueError(f"{root}: no class folder(s) {missing}; the folders are {folders[:10]}"
+                             + (" ..." if len(folders) > 10 else ""))
+        folders = sorted(set(classes))
+    classes = folders
     paths, labels, skipped = [], [], []
     for label, name in enumerate(classes):
         files = sorted(p for p in (root / name).iterdir() if p.is_file())
@@ -173,14 +184,21 @@ def list_clips(root: str | Path) -> tuple[list[Path], np.ndarray, list[str]]:
     return paths, np.array(labels), classes
 
 
-def clip_group(path: str | Path) -> str | None:
-    """The group of a UCF101-style clip name ``v_<class>_gXX_cYY.avi`` ("g08"), or None if the name has none.
+def clip_group(path: str | Path, group_by: str | None = None) -> str | None:
+    """The group of a clip's file name, or None if the name has none.
 
-    Clips of one group are cut from the same long video (same actor, background and viewpoint), so a
-    train/test split must keep each group on one side.
+    By default UCF101's ``gXX`` of ``v_<class>_gXX_cYY.avi`` ("g08"); with ``group_by``, a regular expression
+    searched in the file name: its first parenthesised group, or the whole match (``r"^[^_]+"``: the text
+    before the first underscore). Clips of one group are cut from the same long video, or show the same person
+    or scene, so a train/test split must keep each group on one side.
     """
-    match = _GROUP.fullmatch(Path(path).stem)
-    return match.group(1) if match else None
+    if group_by is None:
+        match = _GROUP.fullmatch(Path(path).stem)
+        return match.group(1) if match else None
+    match = re.search(group_by, Path(path).name)
+    if match is None:
+        return None
+    return match.group(1) if match.re.groups else match.group(0)
 
 
 def _read_list(list_file: Path) -> list[tuple[int, str]]:
@@ -227,20 +245,26 @@ def _official_split(root: Path, paths, lists) -> tuple[np.ndarray, np.ndarray]:
 
 
 def split_clips(root: str | Path, paths, labels, val: float = 0.15, test: float = 0.2, seed: int = 0,
-                lists: tuple[str | Path, str | Path] | None = None) -> tuple[dict[str, tuple], str]:
+                lists: tuple[str | Path, str | Path] | None = None,
+                group_by: str | None = None) -> tuple[dict[str, tuple], str]:
     """Train / validation / test parts of a clip listing, without leaking a group across them.
 
     - ``lists=(trainlist, testlist)``: the official UCF101 split files (``trainlist01.txt``, ``testlist01.txt``;
       lines ``Class/v_Class_g08_c01.avi``, matched case-insensitively, classes missing from ``paths`` ignored);
       ``val`` of the training list's groups become the validation set.
-    - file names with groups (``v_<class>_gXX_cYY``): ``val`` and ``test`` of the groups, each group on one side.
+    - file names with groups (``v_<class>_gXX_cYY``, or ``group_by``: see ``clip_group``): ``val`` and ``test``
+      of the groups, each group on one side.
     - names without groups: a stratified split per clip (only right when the clips are independent).
 
     Returns ({"train"|"validation"|"test": (paths, labels)}, a one-line description of the split used).
     """
     root, paths, labels = Path(root), np.array(paths, dtype=object), np.asarray(labels)
-    groups = np.array([clip_group(p) for p in paths], dtype=object)
+    groups = np.array([clip_group(p, group_by) for p in paths], dtype=object)
     n_grouped = sum(g is not None for g in groups)
+    if group_by is not None and n_grouped < len(paths):
+        example = paths[[g is None for g in groups]][0]
+        raise ValueError(f"{example}: the file name does not match group_by={group_by!r} "
+                         f"({len(paths) - n_grouped} of {len(paths)} names do not)")
     if 0 < n_grouped < len(paths):
         example = paths[[g is None for g in groups]][0]
         raise ValueError(f"{n_grouped} of {len(paths)} clip names carry a UCF101 group (v_<class>_gXX_cYY) and "
@@ -258,16 +282,16 @@ def split_clips(root: str | Path, paths, labels, val: float = 0.15, test: float 
         split = {name: (paths[part], labels[part]) for name, part in parts.items()}
     elif n_grouped:
         split = group_split(paths, labels, groups, val=val, test=test, seed=seed)
-        description = "split by group: every group on one side"
+        description = f"split by group ({len(set(groups))} groups): every group on one side"
     else:
         split = stratified_split(paths, labels, val=val, test=test, seed=seed)
         description = "no groups in the file names: stratified split per clip"
     return {name: (list(p), y) for name, (p, y) in split.items()}, description
 
 
-def straddling_groups(split: dict[str, tuple]) -> set[str]:
+def straddling_groups(split: dict[str, tuple], group_by: str | None = None) -> set[str]:
     """Groups (``clip_group``) found in more than one part of a split: empty when nothing leaks."""
-    seen = [{clip_group(p) for p in part_paths} - {None} for part_paths, _ in split.values()]
+    seen = [{clip_group(p, group_by) for p in part_paths} - {None} for part_paths, _ in split.values()]
     return {g for k, a in enumerate(seen) for b in seen[k + 1:] for g in a & b}
 
 
@@ -315,6 +339,14 @@ def _frame_index(count: int, n_frames: int) -> np.ndarray:
     return np.linspace(0, count - 1, n_frames).round().astype(int)
 
 
+def header_slack(announced: int) -> int:
+    """How many frames a container's header may over-count on an intact file: max(2, 2 % of the announced count).
+
+    The count is often an estimate (duration × frame rate) or includes a last frame no decoder returns.
+    """
+    return max(2, int(0.02 * announced))
+
+
 def _read_frames(path: str | Path, n_frames: int, size: int, pad: str, allow_partial: bool = False) -> np.ndarray:
     """``read_clip`` before scaling: RGB uint8 of shape (n_frames, size, size, 3)."""
     if pad not in PADS:
@@ -333,10 +365,13 @@ def _read_frames(path: str | Path, n_frames: int, size: int, pad: str, allow_par
     kept, count = _scan(path, set(_frame_index(announced, n_frames)) if announced > 0 else set(), size)
     if count == 0:
         raise ValueError(f"{path}: no frames could be read (not a video, an unsupported codec, or an empty clip)")
-    if count < announced and not allow_partial:
+    if count < announced - header_slack(announced) and not allow_partial:
         raise ValueError(f"{path}: the container announces {announced} frames but only {count} could be decoded: "
                          f"the file is truncated or partly unreadable (re-encode it, or pass allow_partial=True to "
                          f"use the {count} frames)")
+    if 0 < announced - count <= header_slack(announced) and not allow_partial:
+        warnings.warn(f"{path}: the container announces {announced} frames, {count} decode (a header a few frames "
+                      f"over is common on intact files): using the {count} frames", stacklevel=2)
     if count < n_frames and pad == "error":
         raise ValueError(f"{path}: has {count} frames, fewer than the {n_frames} requested")
     index = _frame_index(count, n_frames)
@@ -354,13 +389,36 @@ def read_clip(path: str | Path, n_frames: int = 16, size: int = 64, pad: str = "
     Evenly in frame index: with a variable frame rate, that is not evenly in seconds. Frames are decoded in
     order and only the sampled ones are kept, so memory does not grow with the clip's length. The frames are
     counted by decoding them, not taken from the container's header: a file that decodes to fewer frames than
-    its header announces (truncated, or partly unreadable) is an error unless ``allow_partial``. A clip with
+    its header announces (truncated, or partly unreadable) is an error unless ``allow_partial``; a shortfall of
+    at most ``header_slack`` frames, common on intact files, only warns. A clip with
     fewer than ``n_frames`` frames holds its last frame (``pad="hold"``) or is rejected (``pad="error"``);
     looping it from the start instead would add a jump back to the first position, a motion in the opposite
     direction. Gray and BGRA videos become RGB; any frame size and aspect ratio is resized (not cropped) to
     size×size. Returns shape (n_frames, size, size, 3).
     """
     return _read_frames(path, n_frames, size, pad, allow_partial).astype("float32") / 255.0
+
+
+def check_clips(paths, n_frames: int = 16, size: int = 64, allow_partial: bool = False,
+                workers: int | None = None) -> None:
+    """Read every clip once, in parallel threads, and raise one ValueError that lists every file that fails.
+
+    Run it before training on a folder of your own: inside ``fit`` the first bad file stops the epoch, and
+    only that one is named. Memory: one sampled clip per thread.
+    """
+    def problem(path) -> str | None:
+        try:
+            _read_frames(path, n_frames, size, "hold", allow_partial)
+        except (OSError, ValueError) as error:
+            return str(error)
+        return None
+
+    paths = [str(p) for p in paths]
+    with ThreadPoolExecutor(workers or os.cpu_count() or 1) as pool:
+        problems = [p for p in pool.map(problem, paths) if p is not None]
+    if problems:
+        shown = "\n  ".join(problems[:20]) + (f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else "")
+        raise ValueError(f"{len(problems)} of {len(paths)} clip(s) cannot be read:\n  {shown}")
 
 
 def clip_dataset(paths, labels, n_frames: int = 16, size: int = 64, batch_size: int = 16, shuffle: bool = False,
@@ -370,7 +428,8 @@ def clip_dataset(paths, labels, n_frames: int = 16, size: int = 64, batch_size: 
     The decoded clips are cached as uint8 (a quarter of float32) and scaled to floats after the cache: in
     memory by default, or in files beginning with ``cache_path`` when they do not fit (written at the end of
     the first full pass; the file name gets a fingerprint of the clip files, ``n_frames`` and ``size``, so a
-    changed dataset never reads a stale cache). With ``shuffle`` the order is reshuffled every epoch,
+    changed dataset never reads a stale cache). A lock file left by a first pass that was killed is removed, so
+    two processes must not share a ``cache_path``. With ``shuffle`` the order is reshuffled every epoch,
     reproducibly for a ``seed``.
     """
     import tensorflow as tf
@@ -391,11 +450,38 @@ def clip_dataset(paths, labels, n_frames: int = 16, size: int = 64, batch_size: 
         cache_path.parent.mkdir(parents=True, exist_ok=True)
         files = [(p, Path(p).stat().st_size, Path(p).stat().st_mtime_ns) for p in paths]
         fingerprint = hashlib.sha1(json.dumps([n_frames, size, files]).encode()).hexdigest()[:12]
-        ds = ds.cache(f"{cache_path}-{fingerprint}")
+        prefix = cache_path.parent / f"{cache_path.name}-{fingerprint}"
+        if not prefix.with_name(prefix.name + ".index").exists():      # no complete cache: leftovers of a killed run
+            for pattern in ("_*.lockfile", "_*tempstate*"):
+                for stale in prefix.parent.glob(prefix.name + pattern):
+                    stale.unlink()
+        ds = ds.cache(str(prefix))
     if shuffle:
         ds = ds.shuffle(len(paths), seed=seed, reshuffle_each_iteration=True)
     ds = ds.map(lambda clip, label: (tf.cast(clip, tf.float32) / 255.0, label), num_parallel_calls=tf.data.AUTOTUNE)
     return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
+
+def reorder_frames(ds, order=None, batch_size: int = 16):
+    """A clip dataset (batches of ``batch_size`` (clip, label)) with each clip's frames reordered as it streams.
+
+    ``order``: an (n_clips, n_frames) array, one permutation per clip in the dataset's order (so the dataset
+    must not be shuffled); None plays every clip backwards. Nothing is copied: only one batch is in memory.
+    """
+    import tensorflow as tf
+
+    if order is None:
+        return ds.map(lambda clips, labels: (tf.reverse(clips, [1]), labels))
+    order = np.asarray(order)
+    if order.ndim != 2 or not (np.sort(order, axis=1) == np.arange(order.shape[1])).all():
+        raise ValueError(f"order must be an (n_clips, n_frames) array of permutations, got shape {order.shape}")
+    n_batches = int(ds.cardinality())
+    if n_batches >= 0 and n_batches != -(-len(order) // batch_size):
+        raise ValueError(f"order has {len(order)} rows, {-(-len(order) // batch_size)} batches of {batch_size}; "
+                         f"the dataset has {n_batches} batches")
+    by_clip = tf.data.Dataset.from_tensor_slices(order.astype("int32")).batch(batch_size)
+    return tf.data.Dataset.zip(ds, by_clip).map(
+        lambda batch, index: (tf.gather(batch[0], index, batch_dims=1), batch[1]))
 
 
 def classify_video(model, path: str | Path, class_names: list[str], n_frames: int = 16,
