@@ -188,7 +188,7 @@ def test_05_runs_with_yelp_held_out_and_names_it(tmp_path):
     assert "cross-domain accuracy on all 994 Yelp sentences" in out             # 1,000 less 6 repeats
     assert "on your data: both cross-domain models transfer something to Yelp" in out    # reported, not asserted
     assert "on your data: all three networks are far above chance" in out    # one epoch: other settings, reported
-    headline = "".join(o["data"]["text/plain"] for o in cells[-1]["outputs"] if "data" in o)
+    headline = "".join("".join(o["data"]["text/plain"]) for o in cells[-1]["outputs"] if "data" in o)
     assert "Yelp test, TF-IDF + LR, cross-domain" in headline and "all Yelp, bidirectional GRU" in headline
     assert "IMDb" not in headline
 

@@ -1,11 +1,12 @@
-"""fit_vectorizer keeps the words seen often enough; EmptyAsUnknown leaves no row fully padded."""
+"""fit_vectorizer keeps the words seen often enough; EmptyAsUnknown leaves no row fully padded; repeats and
+shuffled words; paired comparisons."""
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
-from utils.textclf import EmptyAsUnknown, fit_vectorizer, paired_comparison
+from utils.textclf import EmptyAsUnknown, fit_vectorizer, paired_comparison, repeated_sentences, shuffle_words
 
 
 def test_rare_words_map_to_unknown():
@@ -64,3 +65,19 @@ def test_paired_comparison_counts_discordant_items():
 def test_paired_comparison_rejects_bad_input(a, b, message):
     with pytest.raises(ValueError, match=message):
         paired_comparison(a, b)
+
+
+def test_repeats_are_found_after_standardisation_and_the_first_copy_is_kept():
+    sentences = ["Works great!", "Not recommended.", "works  GREAT.", "Works great, really.", "not recommended", ""]
+    assert repeated_sentences(sentences).tolist() == [False, False, True, False, True, False]
+    assert repeated_sentences(["", "!!!"]).tolist() == [False, True]     # both standardise to no word at all
+    assert repeated_sentences([]).tolist() == []
+
+
+def test_shuffled_sentences_keep_their_words_and_are_reproducible():
+    sentences = ["the food was not good at all", "great phone", "one", ""]
+    shuffled = shuffle_words(sentences, seed=0)
+    assert [sorted(s.split()) for s in shuffled] == [sorted(s.split()) for s in sentences]
+    assert shuffled == shuffle_words(sentences, seed=0)
+    assert shuffled[0] != sentences[0]     # 7 words: one order in 5,040 is the original
+    assert shuffle_words(sentences, seed=1) != shuffled

@@ -14,6 +14,9 @@ def cudnn_blockers(layer) -> list[str]:
     - with TensorFlow, no row of the batch fully masked: an empty sequence raises on the cuDNN path
       (``utils.textclf.EmptyAsUnknown`` guards a text model against it).
 
+    Inside ``fit``/``predict`` (a graph) a mask that breaks these conditions raises; an eager call such as
+    ``model(x)`` instead falls back to the generic loop without a word.
+
     For a ``Bidirectional`` layer both directions are checked (the backward one may be a layer of its own).
     """
     import keras

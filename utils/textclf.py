@@ -1,4 +1,5 @@
-"""Text classification helpers: a vocabulary with a trained [UNK], an empty-sentence guard, paired model comparison."""
+"""Text classification helpers: a vocabulary with a trained [UNK], an empty-sentence guard, duplicates after
+standardisation, word-shuffled controls, paired model comparison."""
 
 from __future__ import annotations
 
@@ -26,6 +27,36 @@ def fit_vectorizer(sentences, min_count: int = 2, name: str = "vectorize") -> ke
     if not kept:
         raise ValueError(f"no word occurs at least {min_count} times in the {sentences.size} sentences")
     return keras.layers.TextVectorization(vocabulary=kept, name=name)
+
+
+def repeated_sentences(sentences) -> np.ndarray:
+    """Boolean mask, shape (n,): True where a sentence repeats an earlier one after standardisation.
+
+    Two sentences repeat each other when ``TextVectorization``'s default standardisation (lower case,
+    punctuation stripped, split on whitespace) gives them the same words: the model cannot tell them apart.
+    """
+    sentences = np.asarray(sentences, dtype=object).ravel().astype(str)
+    if sentences.size == 0:
+        return np.zeros(0, dtype=bool)
+    everything = keras.layers.TextVectorization()
+    everything.adapt(sentences)
+    if everything.vocabulary_size() <= 2:          # only padding and [UNK]: no sentence has a word
+        return np.arange(sentences.size) > 0
+    ids = np.asarray(everything(sentences))
+    seen: set[tuple[int, ...]] = set()
+    repeated = np.zeros(sentences.size, dtype=bool)
+    for i, row in enumerate(ids):
+        key = tuple(row[row > 0].tolist())
+        repeated[i] = key in seen
+        seen.add(key)
+    return repeated
+
+
+def shuffle_words(sentences, seed: int) -> list[str]:
+    """Each sentence with its whitespace-separated words in a random order (reproducible from ``seed``)."""
+    rng = np.random.default_rng(seed)
+    sentences = np.asarray(sentences, dtype=object).ravel()
+    return [" ".join(rng.permutation(str(sentence).split())) for sentence in sentences]
 
 
 @keras.saving.register_keras_serializable(package="rnn_notebooks")
