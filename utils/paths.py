@@ -37,6 +37,8 @@ SHIPPED = {
 SHIPPED_FOLDERS = {
     "audio/fsdd/recordings":
         ("*.wav", 3000, "ddb17656a0bca4c5ddace082be188ca630516dc2ef1110afe3c4e9cc71173de4"),
+    "audio/synthetic":
+        ("*.wav", 240, "e1510878c83472740d274ec9d40539353d0a61faa15d934383dac11fb3d0eff2"),
 }
 
 
