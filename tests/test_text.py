@@ -14,7 +14,6 @@ from utils.text import (
     decode,
     encode,
     generate,
-    model_cross_entropy,
     model_token_losses,
     next_token_dataset,
     paired_difference,
@@ -197,17 +196,17 @@ def test_generation_rejects_bad_seeds(tiny_model, vocab, seed, message):
         generate(tiny_model, *vocab, seed, 5, np.random.default_rng(0))
 
 
-def test_model_cross_entropy_matches_a_direct_computation(tiny_model, vocab):
+def test_model_token_losses_match_a_direct_computation(tiny_model, vocab):
     ids = encode("the lazy dog.", vocab[0])
     logits = tiny_model.predict(ids[None, :-1], verbose=0)[0].astype("float64")
     p = np.exp(logits - logits.max(axis=1, keepdims=True))
     p /= p.sum(axis=1, keepdims=True)
     expected = -np.mean(np.log(p[np.arange(len(ids) - 1), ids[1:]]))
-    assert model_cross_entropy(tiny_model, ids) == pytest.approx(expected, rel=1e-5)
+    assert model_token_losses(tiny_model, ids).mean() == pytest.approx(expected, rel=1e-5)
     # an untrained model is close to uniform: about ln(vocabulary size)
-    assert abs(model_cross_entropy(tiny_model, ids) - math.log(vocab[0].vocabulary_size())) < 0.1
+    assert abs(model_token_losses(tiny_model, ids).mean() - math.log(vocab[0].vocabulary_size())) < 0.1
     with pytest.raises(ValueError, match="at least 2 ids"):
-        model_cross_entropy(tiny_model, ids[:1])
+        model_token_losses(tiny_model, ids[:1])
 
 
 def test_model_and_ngram_score_the_same_positions(tiny_model, vocab):

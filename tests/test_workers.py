@@ -98,20 +98,6 @@ def test_run_workers_kills_what_a_finished_worker_left_behind(tmp_path, fake_wor
     assert workers.still_running() == []
 
 
-def test_run_until_killed_gives_up_and_cleans_up(tmp_path, fake_worker):
-    with pytest.raises(RuntimeError, match="did not reach step 5 within 3 s"):
-        workers.run_until_killed(fake_job(tmp_path, "hang"), kill_at_step=5, timeout=3, command=fake_worker)
-    assert not any(running(pid) for pid in pids_of(tmp_path))
-    assert workers.still_running() == []
-
-
-def test_run_until_killed_kills_at_the_step_and_reports_the_last_one(tmp_path, fake_worker):
-    last = workers.run_until_killed(fake_job(tmp_path, "count"), kill_at_step=5, timeout=60, command=fake_worker)
-    assert 5 <= last < 1000                         # killed, not finished: it may have run a few steps more
-    assert not any(running(pid) for pid in pids_of(tmp_path))
-    assert workers.still_running() == []
-
-
 def test_run_workers_reports_a_crashed_worker(tmp_path):
     with pytest.raises(workers.WorkerFailed, match="worker bad exited with code 1") as failure:
         workers.run_workers([{"out": str(tmp_path), "name": "bad"}], timeout=60)

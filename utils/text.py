@@ -156,11 +156,6 @@ def model_token_losses(model, ids) -> np.ndarray:
     return losses.numpy().astype("float64")
 
 
-def model_cross_entropy(model, ids) -> float:
-    """Mean of ``model_token_losses(model, ids)``: nats per token over positions 1 .. T - 1."""
-    return float(np.mean(model_token_losses(model, ids)))
-
-
 def paired_difference(losses_a, losses_b, doc_lengths) -> tuple[float, float, np.ndarray]:
     """Per-document mean of ``losses_a - losses_b``: (mean over documents, its standard error, per-document values).
 

@@ -18,12 +18,10 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import queue
 import shutil
 import socket
 import subprocess
 import sys
-import threading
 import time
 import weakref
 from pathlib import Path
@@ -335,42 +333,3 @@ def exposure(run: dict, names: list[str]) -> str:
                 f"namespace, ports {ports}, unreachable from other machines")
     return (f"no private network namespace here ({run['why_not']}): the servers of {who} listened on {where} of "
             f"this machine, ports {ports}, for {run['listen_seconds']:.0f} s")
-
-
-def run_until_killed(job: dict, kill_at_step: int, timeout: float = 120.0, command: list[str] = WORKER) -> int:
-    """Start one worker, kill it (and all it started) once it reports step ``kill_at_step``; the last step reported.
-
-    The kill is ``Process.kill``: SIGKILL on POSIX, TerminateProcess on Windows, no warning and no clean-up, as
-    when a machine dies. The worker must print ``step N`` after every step.
-    """
-    (name,) = _names([job])
-    out = Path(job["out"])
-    out.mkdir(parents=True, exist_ok=True)
-    log = out / f"{name}.log"
-    process = start([*command, json.dumps(job)], log, stdout=subprocess.PIPE)
-    lines: queue.Queue = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(x) for x in process.stdout] + [lines.put(None)], daemon=True)
-    reader.start()                            # a thread, not select(): Windows pipes cannot be select()ed
-    last = 0
-    try:
-        deadline = time.monotonic() + timeout
-        while last < kill_at_step:
-            try:
-                line = lines.get(timeout=max(0.0, deadline - time.monotonic()))
-            except queue.Empty:
-                raise _failure(name, log, f"did not reach step {kill_at_step} within {timeout:.0f} s") from None
-            if line is None:
-                raise _failure(name, log, f"ended before step {kill_at_step} (code {process.wait()})")
-            if line.startswith("step "):
-                last = int(line.split()[1])
-    finally:
-        if process in HANDLES:
-            kill_tree(HANDLES[process])               # at once, with all it started
-        process.wait()
-        reader.join(timeout=5)                        # it reads the pipe to its end, then stops
-        stop(process)
-    while not lines.empty():                          # steps it finished while the kill was on its way
-        line = lines.get()
-        if line and line.startswith("step "):
-            last = max(last, int(line.split()[1]))
-    return last
